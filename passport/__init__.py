@@ -1,0 +1,46 @@
+"""The care training passport service.
+
+``create_app`` is the only place an app is made. It reads defaults, then ``PASSPORT_*`` environment
+variables, then ``config`` overrides; binds extensions; loads plugins. It never touches the database.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.jinja_options = {**app.jinja_options, "undefined": ChainableUndefined}
+    from passport import config as cfg
+
+    app.config.from_mapping(cfg.defaults(app.instance_path))
+    app.config.from_prefixed_env("PASSPORT")
+    if config:
+        app.config.from_mapping(config)
+    cfg.finalise(app)
+    if app.config["DATABASE_URL"].startswith("sqlite:///"):
+        os.makedirs(os.path.dirname(app.config["DATABASE_URL"][len("sqlite:///"):]) or ".", exist_ok=True)
+
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(os.path.join(app.root_path, "templates")),
+        PackageLoader("nhsuk_frontend_jinja"),
+    ])
+
+    from passport import api, db, mail, plugins, web
+    from passport.core import auth, views as core_views
+
+    db.init_app(app)
+    mail.init_app(app)
+    auth.init_app(app)
+    web.init_app(app)
+    api.init_app(app)
+    core_views.init_app(app)
+    plugins.init_app(app)
+    api.finalise(app)
+    from passport.cli import register_core_commands
+
+    register_core_commands(app)
+    return app

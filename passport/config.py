@@ -1,0 +1,68 @@
+"""Configuration: defaults, then ``PASSPORT_*`` environment variables, then overrides.
+
+Every setting is read without the ``PASSPORT_`` prefix inside the app (``app.config["DATABASE_URL"]``).
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+DEV_SECRET = "dev-only-not-secret"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot run safely; the message says what to fix."""
+
+
+def defaults(instance_path: str) -> dict:
+    return {
+        "ENV_NAME": "development",  # "production" turns on the strict checks below
+        "SECRET_KEY": DEV_SECRET,
+        "DATABASE_URL": "sqlite:///" + os.path.join(instance_path, "passport.sqlite"),
+        "PUBLIC_URL": "http://127.0.0.1:5000",
+        # None = every installed plugin; otherwise a comma-separated list or a list of names.
+        "PLUGINS": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": False,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead: a long form on a phone still submits
+        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        # Sign-in throttling (Flask-Limiter). Use redis://... when running more than one process.
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_ENABLED": True,
+        "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
+        "API_RATE_LIMIT": "600 per minute",
+        # Mail. With MAIL_SERVER unset, mail is printed to the console (development).
+        "MAIL_SERVER": None,
+        "MAIL_PORT": 25,
+        "MAIL_USE_TLS": False,
+        "MAIL_USERNAME": None,
+        "MAIL_PASSWORD": None,
+        "MAIL_FROM": "Care training passport <no-reply@passport.invalid>",
+        "PASSWORD_RESET_MAX_AGE": 3600,
+        "KEY_DIR": os.path.join(instance_path, "keys"),
+    }
+
+
+def finalise(app) -> None:
+    """Normalise values read from the environment and refuse unsafe production settings."""
+    cfg = app.config
+    plugins = cfg.get("PLUGINS")
+    if isinstance(plugins, str):
+        cfg["PLUGINS"] = [p.strip() for p in plugins.split(",") if p.strip()]
+    cfg["PUBLIC_URL"] = str(cfg["PUBLIC_URL"]).rstrip("/")
+    if cfg["ENV_NAME"] == "production":
+        secret = cfg.get("SECRET_KEY") or ""
+        if secret == DEV_SECRET or len(secret) < 32:
+            raise ConfigError(
+                "PASSPORT_SECRET_KEY must be set to a random value of at least 32 characters in production "
+                "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        if not cfg["PUBLIC_URL"].startswith("https://"):
+            raise ConfigError("PASSPORT_PUBLIC_URL must be an https:// address in production.")
+        cfg["SESSION_COOKIE_SECURE"] = True
+        cfg["REMEMBER_COOKIE_SECURE"] = True

@@ -1,0 +1,112 @@
+"""The one access check used everywhere: "this person holds role R in organisation O, or is a scheme admin".
+
+A ``Principal`` is whoever is acting: a signed-in person (all their current roles count) or an API token
+(only the token's organisation and role count, and only while the membership behind it is current).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from passport.audit import Actor
+from passport.errors import PermissionDenied
+from passport.core.models import Membership, Person
+
+
+@dataclass(frozen=True)
+class Principal:
+    person: Person
+    token_org_id: int | None = None
+    token_role: str | None = None
+
+    @property
+    def person_id(self) -> int:
+        return self.person.id
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.of(self.person)
+
+
+def today() -> date:
+    from passport.core.timeutil import uk_today
+
+    return uk_today()
+
+
+def current_memberships(db: Session, person_id: int, on: date | None = None) -> list[Membership]:
+    on = on or today()
+    q = sa.select(Membership).where(
+        Membership.person_id == person_id,
+        Membership.start_date <= on,
+        sa.or_(Membership.end_date.is_(None), Membership.end_date >= on),
+    )
+    return list(db.scalars(q))
+
+
+def is_scheme_admin(db: Session, principal: Principal) -> bool:
+    if principal.token_role is not None and principal.token_role != "scheme_admin":
+        return False
+    return any(m.role == "scheme_admin" for m in current_memberships(db, principal.person_id))
+
+
+def has_role(db: Session, principal: Principal, roles: str | Iterable[str], org_id: int | None) -> bool:
+    """True when ``principal`` holds one of ``roles`` in ``org_id`` today, or is a scheme admin."""
+    roles = {roles} if isinstance(roles, str) else set(roles)
+    if is_scheme_admin(db, principal):
+        return True
+    if org_id is None:
+        return False
+    if principal.token_org_id is not None:
+        if principal.token_org_id != org_id or principal.token_role not in roles:
+            return False
+        roles = {principal.token_role}
+    return any(m.org_id == org_id and m.role in roles for m in current_memberships(db, principal.person_id))
+
+
+def require_role(db: Session, principal: Principal, roles, org_id: int | None) -> None:
+    """Raise PermissionDenied unless ``has_role``."""
+    if not has_role(db, principal, roles, org_id):
+        raise PermissionDenied("You do not have permission to do that for this organisation.")
+
+
+def orgs_with_role(db: Session, principal: Principal, roles) -> list[int]:
+    """Organisation ids where the principal holds one of ``roles`` today (token scope respected)."""
+    roles = {roles} if isinstance(roles, str) else set(roles)
+    ids = {m.org_id for m in current_memberships(db, principal.person_id) if m.role in roles}
+    if principal.token_org_id is not None:
+        ids = {i for i in ids if i == principal.token_org_id and principal.token_role in roles}
+    return sorted(ids)
+
+
+# Plugins add further reasons an organisation may see a person (an accepted passport, a delegation).
+VisibilityRule = Callable[[Session, int, int], bool]
+_visibility_rules: list[VisibilityRule] = []
+
+
+def add_visibility_rule(rule: VisibilityRule) -> None:
+    """Register ``rule(db, org_id, person_id) -> bool``; any rule returning True grants visibility."""
+    if rule not in _visibility_rules:
+        _visibility_rules.append(rule)
+
+
+def org_can_see_person(db: Session, org_id: int, person_id: int) -> bool:
+    """A person's data is visible to an organisation only while there is a reason (membership first)."""
+    if any(m.org_id == org_id for m in current_memberships(db, person_id)):
+        return True
+    return any(rule(db, org_id, person_id) for rule in _visibility_rules)
+
+
+def can_view_person(db: Session, principal: Principal, person_id: int,
+                    roles=("training_lead", "registered_manager", "org_admin", "assessor",
+                           "registered_professional")) -> bool:
+    """The person themself, a scheme admin, or a staff role in an organisation that can see them."""
+    if principal.person_id == person_id and principal.token_org_id is None:
+        return True
+    if is_scheme_admin(db, principal):
+        return True
+    return any(org_can_see_person(db, org_id, person_id) for org_id in orgs_with_role(db, principal, roles))

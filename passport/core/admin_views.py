@@ -1,0 +1,283 @@
+"""Organisation, people and scheme admin pages. Thin: validate the form, call a service, commit once."""
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from passport import audit, db as dbm
+from passport.core import accounts, catalogue, records, services
+from passport.core.access import (
+    can_view_person, current_memberships, has_role, is_scheme_admin, orgs_with_role, today,
+)
+from passport.core.auth import current_principal, role_required
+from passport.core.forms import (
+    ConfirmForm, ManualRecordForm, MembershipForm, NewPersonForm, OrganisationForm, PersonForm, SchemeForm,
+)
+from passport.core.models import ROLE_LABELS, Membership, Organisation, Person
+from passport.errors import ServiceError
+from passport.forms import choices
+from passport.mail import get_mailer
+
+bp = Blueprint("admin", __name__, template_folder="templates")
+STAFF_ROLES = ("org_admin", "training_lead", "registered_manager", "assessor", "registered_professional")
+
+
+def apply_errors(form, exc: ServiceError) -> None:
+    """Put a service's field errors on the matching form fields; the rest go to the summary."""
+    for name, message in exc.fields.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [message]
+        else:
+            form.form_errors.append(message)
+    if not exc.fields:
+        form.form_errors.append(exc.message)
+
+
+def _form_data(form) -> dict:
+    return {k: v for k, v in form.data.items() if k != "csrf_token"}
+
+
+@bp.route("/organisations", methods=["GET", "POST"])
+@login_required
+def organisations():
+    p = current_principal()
+    if not is_scheme_admin(dbm.session, p):
+        abort(403)
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            org = services.create_organisation(dbm.session, p, _form_data(form))
+            dbm.session.commit()
+            flash(f"{org.name} has been added.", "info")
+            return redirect(url_for("admin.organisation", org_id=org.id))
+        except ServiceError as exc:
+            dbm.session.rollback()
+            apply_errors(form, exc)
+    return render_template("core/organisations.html", orgs=services.list_organisations(dbm.session), form=form,
+                           scheme=services.get_scheme(dbm.session)), (400 if form.errors or form.form_errors else 200)
+
+
+@bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
+@role_required(*STAFF_ROLES)
+def organisation(org_id: int):
+    org = services.get_or_404(dbm.session, Organisation, org_id)
+    p = current_principal()
+    can_edit = has_role(dbm.session, p, "org_admin", org_id)
+    form = OrganisationForm(obj=org)
+    if request.method == "POST":
+        if not can_edit:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                services.update_organisation(dbm.session, p, org_id, _form_data(form))
+                dbm.session.commit()
+                flash("Saved.", "info")
+                return redirect(url_for("admin.organisation", org_id=org_id))
+            except ServiceError as exc:
+                dbm.session.rollback()
+                apply_errors(form, exc)
+    return render_template("core/organisation.html", org=org, form=form, can_edit=can_edit,
+                           people_count=len(services.people_in_org(dbm.session, org_id)))
+
+
+@bp.route("/organisations/<int:org_id>/people", methods=["GET", "POST"])
+@role_required(*STAFF_ROLES)
+def org_people(org_id: int):
+    org = services.get_or_404(dbm.session, Organisation, org_id)
+    p = current_principal()
+    can_edit = has_role(dbm.session, p, "org_admin", org_id)
+    form = NewPersonForm()
+    if request.method == "POST":
+        if not can_edit:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                person = services.create_person(dbm.session, p, org_id, _form_data(form))
+                link = _invite(person) if form.create_account.data else None
+                dbm.session.commit()
+                if link:
+                    _send_invite(person, link)
+                flash(f"{person.full_name} has been added.", "info")
+                return redirect(url_for("admin.person", person_id=person.id))
+            except ServiceError as exc:
+                dbm.session.rollback()
+                apply_errors(form, exc)
+    people = services.people_in_org(dbm.session, org_id)
+    roles = {}
+    for m in dbm.session.query(Membership).filter(Membership.org_id == org_id).all():
+        if m.is_current(today()):
+            roles.setdefault(m.person_id, []).append(ROLE_LABELS[m.role])
+    status = 400 if (form.errors or form.form_errors) else 200
+    return render_template("core/people.html", org=org, people=people, roles=roles, form=form,
+                           can_edit=can_edit), status
+
+
+def _invite(person: Person) -> str:
+    """Create an account with an unusable random password and return a set-password link."""
+    user = accounts.create_user(dbm.session, person, secrets.token_urlsafe(32), current_principal().actor)
+    token = accounts.make_reset_token(current_app.config["SECRET_KEY"], user)
+    return current_app.config["PUBLIC_URL"] + url_for("core.reset_password", token=token)
+
+
+def _send_invite(person: Person, link: str) -> None:
+    get_mailer(current_app).send(
+        person.email, "Your care training passport account",
+        f"Hello {person.given_name},\n\nAn account has been made for you. Choose your password here "
+        f"(the link works once, within an hour):\n\n{link}\n")
+
+
+@bp.route("/people/<int:person_id>", methods=["GET"])
+@login_required
+def person(person_id: int):
+    p = current_principal()
+    target = services.get_or_404(dbm.session, Person, person_id)
+    if not can_view_person(dbm.session, p, person_id):
+        abort(403)
+    memberships = sorted(target.memberships, key=lambda m: m.start_date, reverse=True)
+    admin_orgs = [m.org_id for m in memberships if m.is_current(today())
+                  and has_role(dbm.session, p, "org_admin", m.org_id)]
+    record_orgs = [o for o in orgs_with_role(dbm.session, p, records.RECORDING_ROLES)
+                   if any(m.org_id == o and m.is_current(today()) for m in memberships)]
+    return render_template(
+        "core/person.html", person=target, memberships=memberships, role_labels=ROLE_LABELS,
+        current=records.current_records(dbm.session, person_id), history=records.record_history(dbm.session, person_id),
+        cc=records.care_certificate_summary(dbm.session, person_id), admin_orgs=admin_orgs,
+        record_orgs=record_orgs, user=services.user_for(dbm.session, target), confirm=ConfirmForm(),
+        is_self=p.person_id == person_id)
+
+
+@bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_person(person_id: int):
+    p = current_principal()
+    target = services.get_or_404(dbm.session, Person, person_id)
+    form = PersonForm(obj=target)
+    if form.validate_on_submit():
+        try:
+            services.update_person(dbm.session, p, person_id, _form_data(form))
+            dbm.session.commit()
+            flash("Saved.", "info")
+            return redirect(url_for("admin.person", person_id=person_id))
+        except ServiceError as exc:
+            dbm.session.rollback()
+            if exc.status == 403:
+                abort(403)
+            apply_errors(form, exc)
+    elif request.method == "GET" and not _admin_over(p, target):
+        abort(403)
+    return render_template("core/person_edit.html", person=target, form=form), (400 if form.errors or form.form_errors else 200)
+
+
+def _admin_over(p, target: Person) -> bool:
+    return is_scheme_admin(dbm.session, p) or any(
+        m.is_current(today()) and has_role(dbm.session, p, "org_admin", m.org_id) for m in target.memberships)
+
+
+@bp.route("/organisations/<int:org_id>/people/<int:person_id>/roles", methods=["GET", "POST"])
+@role_required("org_admin")
+def add_role(org_id: int, person_id: int):
+    target = services.get_or_404(dbm.session, Person, person_id)
+    org = services.get_or_404(dbm.session, Organisation, org_id)
+    form = MembershipForm()
+    if form.validate_on_submit():
+        try:
+            services.add_membership(dbm.session, current_principal(), person_id, org_id, _form_data(form))
+            dbm.session.commit()
+            flash("Role added.", "info")
+            return redirect(url_for("admin.person", person_id=person_id))
+        except ServiceError as exc:
+            dbm.session.rollback()
+            apply_errors(form, exc)
+    return render_template("core/add_role.html", person=target, org=org, form=form), (400 if form.errors or form.form_errors else 200)
+
+
+@bp.post("/memberships/<int:membership_id>/end")
+@login_required
+def end_membership(membership_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    m = services.end_membership(dbm.session, current_principal(), membership_id)
+    dbm.session.commit()
+    flash("The role has ended today.", "info")
+    return redirect(url_for("admin.person", person_id=m.person_id))
+
+
+@bp.post("/people/<int:person_id>/account/<action>")
+@login_required
+def account_action(person_id: int, action: str):
+    if not ConfirmForm().validate_on_submit() or action not in ("invite", "disable", "enable"):
+        abort(400)
+    p = current_principal()
+    target = services.get_or_404(dbm.session, Person, person_id)
+    if not _admin_over(p, target):
+        abort(403)
+    user = services.user_for(dbm.session, target)
+    if action == "invite":
+        if user is not None:
+            abort(400)
+        link = _invite(target)
+        dbm.session.commit()
+        _send_invite(target, link)
+        flash("Account created; we have emailed a link to set a password.", "info")
+    else:
+        if user is None:
+            abort(400)
+        accounts.set_disabled(dbm.session, p, user, action == "disable")
+        dbm.session.commit()
+        flash("The account is disabled." if action == "disable" else "The account is enabled.", "info")
+    return redirect(url_for("admin.person", person_id=person_id))
+
+
+@bp.route("/organisations/<int:org_id>/people/<int:person_id>/records/new", methods=["GET", "POST"])
+@role_required(*records.RECORDING_ROLES)
+def add_record(org_id: int, person_id: int):
+    target = services.get_or_404(dbm.session, Person, person_id)
+    form = ManualRecordForm()
+    form.category_code.choices = choices((c.code, f"{c.name} ({c.group})") for c in catalogue.training_categories(dbm.session))
+    if form.validate_on_submit():
+        try:
+            d = _form_data(form)
+            records.add_training_record(dbm.session, current_principal(), person_id=person_id, org_id=org_id,
+                                        source="manual", **d)
+            dbm.session.commit()
+            flash("The training record has been added.", "info")
+            return redirect(url_for("admin.person", person_id=person_id))
+        except ServiceError as exc:
+            dbm.session.rollback()
+            apply_errors(form, exc)
+    return render_template("core/record_new.html", person=target, form=form), (400 if form.errors or form.form_errors else 200)
+
+
+@bp.route("/scheme", methods=["GET", "POST"])
+@login_required
+def scheme():
+    p = current_principal()
+    if not is_scheme_admin(dbm.session, p):
+        abort(403)
+    current = services.get_scheme(dbm.session)
+    form = SchemeForm(obj=current)
+    orgs = services.list_organisations(dbm.session)
+    form.members.choices = form.endorsers.choices = choices((o.id, o.name) for o in orgs)
+    if request.method == "GET" and current is not None:
+        form.members.data = [m.org_id for m in current.partners]
+        form.endorsers.data = [m.org_id for m in current.partners if m.endorses]
+    if form.validate_on_submit():
+        try:
+            services.save_scheme(dbm.session, p, _form_data(form))
+            dbm.session.commit()
+            flash("The scheme has been saved.", "info")
+            return redirect(url_for("admin.organisations"))
+        except ServiceError as exc:
+            dbm.session.rollback()
+            apply_errors(form, exc)
+    return render_template("core/scheme.html", form=form), (400 if form.errors or form.form_errors else 200)
+
+
+@bp.get("/organisations/<int:org_id>/audit")
+@role_required("org_admin", "registered_manager")
+def org_audit(org_id: int):
+    org = services.get_or_404(dbm.session, Organisation, org_id)
+    return render_template("core/audit.html", org=org, entries=audit.entries_for(dbm.session, org_id=org_id, limit=200))

@@ -1,0 +1,178 @@
+"""Core pages: sign-in, password reset, account and API tokens, dashboard, standards catalogue."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from passport import db as dbm
+from passport.core import accounts, catalogue, services
+from passport.core.access import current_memberships, is_scheme_admin, orgs_with_role
+from passport.core.auth import current_principal, limiter, safe_next
+from passport.core.forms import ConfirmForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, TokenForm
+from passport.core.models import ROLE_LABELS, Organisation
+from passport.errors import ServiceError
+from passport.forms import choices
+from passport.mail import get_mailer
+from passport.web import add_dashboard_card, add_nav, dashboard_cards
+
+bp = Blueprint("core", __name__, template_folder="templates")
+
+
+def _login_failed(response) -> bool:
+    # Only failed attempts count toward the sign-in limit (a successful sign-in redirects).
+    return request.method == "POST" and response.status_code != 302
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_login_failed,
+               error_message="Too many failed sign-in attempts. Wait a few minutes and try again.")
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(dbm.session, form.email.data, form.password.data)
+        if user is not None:
+            dbm.session.commit()
+            login_user(user)
+            return redirect(safe_next(request.args.get("next")) or url_for("core.index"))
+        form.form_errors.append("The email address or password is not right, or the account is disabled.")
+    return render_template("core/login.html", form=form), (200 if request.method == "GET" else 401)
+
+
+@bp.route("/sign-out", methods=["GET", "POST"])
+def logout():
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        logout_user()
+        flash("You have signed out.", "info")
+        return redirect(url_for("core.login"))
+    if not current_user.is_authenticated:
+        return redirect(url_for("core.login"))
+    return render_template("core/logout.html", form=form)
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit("5 per minute", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            person = services.person_by_email(dbm.session, form.email.data)
+            user = services.user_for(dbm.session, person)
+        except ServiceError:
+            user = None
+        if user is not None and not user.is_disabled:
+            token = accounts.make_reset_token(current_app.config["SECRET_KEY"], user)
+            link = current_app.config["PUBLIC_URL"] + url_for("core.reset_password", token=token)
+            minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+            get_mailer(current_app).send(
+                user.person.email, "Reset your care training passport password",
+                f"Hello {user.person.given_name},\n\nUse this link within {minutes} minutes to choose a new "
+                f"password. It works once.\n\n{link}\n\nIf you did not ask for this, you can ignore this email.\n")
+        # Same answer whether or not the address is known, so the page does not reveal who has an account.
+        flash("If that address has an account, we have sent it a link to reset the password.", "info")
+        return redirect(url_for("core.login"))
+    return render_template("core/forgot.html", form=form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(dbm.session, current_app.config["SECRET_KEY"], token, form.password.data,
+                                    current_app.config["PASSWORD_RESET_MAX_AGE"])
+        except ServiceError as exc:
+            dbm.session.rollback()
+            (form.password.errors if "password" in exc.fields else form.form_errors).append(
+                exc.fields.get("password", exc.message))
+            return render_template("core/reset.html", form=form), 400
+        dbm.session.commit()
+        flash("Your password has been changed. Sign in with your new password.", "info")
+        return redirect(url_for("core.login"))
+    return render_template("core/reset.html", form=form)
+
+
+@bp.get("/")
+def index():
+    if not current_user.is_authenticated:
+        return render_template("core/landing.html")
+    p = current_principal()
+    memberships = current_memberships(dbm.session, p.person_id)
+    return render_template("core/dashboard.html", memberships=memberships, role_labels=ROLE_LABELS,
+                           cards=dashboard_cards(current_app, p), scheme_admin=is_scheme_admin(dbm.session, p))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    p = current_principal()
+    form = TokenForm()
+    scopes = [(f"{m.org_id}:{m.role}", f"{m.organisation.name} – {ROLE_LABELS[m.role]}")
+              for m in current_memberships(dbm.session, p.person_id)]
+    form.scope.choices = choices([("", "Choose…")] + scopes)
+    new_token = None
+    if form.validate_on_submit():
+        org_id, role = form.scope.data.split(":", 1)
+        try:
+            new_token, _row = accounts.create_api_token(dbm.session, current_user, int(org_id), role, form.name.data)
+            dbm.session.commit()
+        except ServiceError as exc:
+            dbm.session.rollback()
+            form.form_errors.append(exc.message)
+    return render_template("core/account.html", form=form, new_token=new_token,
+                           tokens=accounts.tokens_for(dbm.session, current_user), confirm=ConfirmForm())
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    accounts.revoke_api_token(dbm.session, current_user, token_id)
+    dbm.session.commit()
+    flash("The token has been revoked. Anything using it will stop working.", "info")
+    return redirect(url_for("core.account"))
+
+
+@bp.get("/standards")
+def standards():
+    return render_template("core/standards.html", data=catalogue.catalogue(dbm.session))
+
+
+@bp.get("/standards/<framework>")
+def standard_framework(framework: str):
+    if framework not in ("2015", "2025"):
+        abort(404)
+    return render_template("core/framework.html", framework=framework,
+                           standards=catalogue.framework(dbm.session, framework))
+
+
+def _org_for_card(roles):
+    def kwargs(principal):
+        ids = orgs_with_role(dbm.session, principal, roles)
+        return {"org_id": ids[0]} if ids else None
+
+    return kwargs
+
+
+def init_app(app) -> None:
+    from passport.core import admin_views, api as core_api
+
+    app.register_blueprint(bp)
+    app.register_blueprint(admin_views.bp)
+    app.register_blueprint(core_api.bp)
+    add_nav(app, "Home", "core.index", order=0)
+    add_nav(app, "Organisations", "admin.organisations", order=80,
+            visible=lambda p: is_scheme_admin(dbm.session, p))
+    add_dashboard_card(app, "People in your organisation", "admin.org_people",
+                       "Add people, give them roles and accounts.", order=70,
+                       url_kwargs=_org_for_card(("org_admin",)))
+    add_dashboard_card(app, "Organisations and the scheme", "admin.organisations",
+                       "Member organisations, the agreed standard and the endorsing partners.", order=80,
+                       visible=lambda p: is_scheme_admin(dbm.session, p))
+    add_dashboard_card(app, "My training records", "admin.person", "What you have done and when it is due.",
+                       order=5, url_kwargs=lambda p: {"person_id": p.person_id})
+    add_dashboard_card(app, "Standards catalogue", "core.standards",
+                       "The Care Certificate, training subjects and delegated tasks.", order=90)

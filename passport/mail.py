@@ -1,0 +1,54 @@
+"""Outgoing email. With ``MAIL_SERVER`` unset, messages are printed to the console (development).
+
+Callers queue messages during a request or command and ``send`` them after the commit, so a mail is
+never sent for a change that was rolled back.
+"""
+from __future__ import annotations
+
+import smtplib
+import sys
+from email.message import EmailMessage
+
+EXTENSION_KEY = "passport.mail"
+
+
+class Mailer:
+    def __init__(self, config: dict):
+        self.config = config
+
+    def build(self, to: str, subject: str, body: str) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"] = self.config["MAIL_FROM"]
+        msg["To"] = to
+        msg["Subject"] = subject
+        msg.set_content(body)
+        return msg
+
+    def send_many(self, messages: list[EmailMessage]) -> int:
+        """Send messages over one connection; returns how many were sent."""
+        if not messages:
+            return 0
+        server = self.config.get("MAIL_SERVER")
+        if not server:
+            for m in messages:
+                print(f"--- email to {m['To']}: {m['Subject']}\n{m.get_content()}", file=sys.stderr)
+            return len(messages)
+        with smtplib.SMTP(server, int(self.config.get("MAIL_PORT") or 25), timeout=30) as smtp:
+            if self.config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if self.config.get("MAIL_USERNAME"):
+                smtp.login(self.config["MAIL_USERNAME"], self.config["MAIL_PASSWORD"] or "")
+            for m in messages:
+                smtp.send_message(m)
+        return len(messages)
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        self.send_many([self.build(to, subject, body)])
+
+
+def init_app(app) -> None:
+    app.extensions[EXTENSION_KEY] = Mailer(app.config)
+
+
+def get_mailer(app) -> Mailer:
+    return app.extensions[EXTENSION_KEY]

@@ -1,0 +1,87 @@
+"""Shared web plumbing: template helpers, the navigation plugins add to, security headers, health."""
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, g, jsonify, request, url_for
+
+from passport.core import timeutil
+
+NAV_KEY = "passport.nav"
+
+
+def add_nav(app: Flask, label: str, endpoint: str, visible=None, order: int = 50) -> None:
+    """Add a header link. ``visible(principal)`` decides whether the signed-in person sees it."""
+    app.extensions.setdefault(NAV_KEY, []).append((order, label, endpoint, visible))
+
+
+def nav_items(app: Flask, principal) -> list[dict]:
+    items = []
+    for _order, label, endpoint, visible in sorted(app.extensions.get(NAV_KEY, []), key=lambda x: x[0]):
+        if principal is None:
+            continue
+        if visible is None or visible(principal):
+            items.append({"href": url_for(endpoint), "text": label})
+    return items
+
+
+CARDS_KEY = "passport.dashboard_cards"
+
+
+def add_dashboard_card(app: Flask, title: str, endpoint: str, description: str, visible=None, order: int = 50,
+                       url_kwargs=None) -> None:
+    """Add a card to the signed-in dashboard. ``visible(principal)`` decides who sees it;
+    ``url_kwargs(principal)`` may supply URL arguments (e.g. the person's organisation)."""
+    app.extensions.setdefault(CARDS_KEY, []).append((order, title, endpoint, description, visible, url_kwargs))
+
+
+def dashboard_cards(app: Flask, principal) -> list[dict]:
+    cards = []
+    for _o, title, endpoint, description, visible, url_kwargs in sorted(app.extensions.get(CARDS_KEY, []),
+                                                                         key=lambda x: x[0]):
+        if visible is not None and not visible(principal):
+            continue
+        kwargs = url_kwargs(principal) if url_kwargs else {}
+        if kwargs is None:
+            continue
+        cards.append({"title": title, "href": url_for(endpoint, **kwargs), "description": description})
+    return cards
+
+
+def csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(timeutil.format_uk, "uk_datetime")
+    app.add_template_filter(timeutil.format_date, "uk_date")
+
+    @app.context_processor
+    def _globals():
+        from passport.core.auth import current_principal
+
+        return {"cspNonce": csp_nonce(), "nav_items": lambda: nav_items(app, current_principal()),
+                "assetPath": url_for("static", filename="nhsuk/assets"), "today": timeutil.uk_today()}
+
+    @app.after_request
+    def _security_headers(resp):
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "no-referrer")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        nonce = g.get("csp_nonce")
+        script = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
+        resp.headers.setdefault(
+            "Content-Security-Policy",
+            f"default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src {script}; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        )
+        if request.is_secure:
+            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return resp
+
+    @app.get("/health")
+    def health():
+        """Liveness check for load balancers: touches nothing but the process."""
+        return jsonify({"status": "ok"})
