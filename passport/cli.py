@@ -180,6 +180,35 @@ def demo_command():
         click.echo(f"{role:<26} {email:<40} {password}")
 
 
+@click.group("reminders")
+def reminders_group():
+    """Reminder emails (run ``send`` from cron, e.g. daily at 07:00)."""
+
+
+@reminders_group.command("send")
+@click.option("--only", multiple=True, help="Only these reminder sources (e.g. training, delegation).")
+@click.option("--date", "on", default=None, help="Treat this date (YYYY-MM-DD) as today.")
+@with_appcontext
+def reminders_send(only, on):
+    """Send every reminder that is due and was not sent before (safe to run twice)."""
+    from datetime import date as _date
+
+    from passport import reminders
+    from passport.core.timeutil import uk_today
+    from passport.mail import get_mailer
+
+    unknown = set(only) - set(reminders.sources())
+    if unknown:
+        raise click.ClickException(f"Unknown reminder source(s): {', '.join(sorted(unknown))}. "
+                                   f"Known: {', '.join(sorted(reminders.sources())) or 'none'}.")
+    try:
+        today = _date.fromisoformat(on) if on else uk_today()
+    except ValueError:
+        raise click.ClickException("--date must be YYYY-MM-DD.") from None
+    result = reminders.send_due(dbm.session, get_mailer(current_app), today, only or None)
+    click.echo(f"{result['sent']} sent, {result['skipped']} already sent before, {result['due']} due.")
+
+
 def register_core_commands(app) -> None:
-    for cmd in (db_group, audit_group, users_group, demo_command):
+    for cmd in (db_group, audit_group, users_group, demo_command, reminders_group):
         app.cli.add_command(cmd)

@@ -14,6 +14,7 @@ from passport.plugins import ENTRY_POINT_GROUP
 def import_all_models() -> None:
     importlib.import_module("passport.core.models")
     importlib.import_module("passport.audit")
+    importlib.import_module("passport.reminders")
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         package = ep.value.split(":", 1)[0]
         try:

@@ -33,6 +33,8 @@ class Plugin:
     api_blueprint: Blueprint | None = None
     cli: click.Group | None = None
     setup: Callable[[Flask], None] | None = field(default=None, repr=False)
+    #: optional ``demo(db, ctx)``: add this plugin's demo data (see passport.demo.DemoContext)
+    demo: Callable | None = field(default=None, repr=False)
     description: str = ""
 
     def init_app(self, app: Flask) -> None:
