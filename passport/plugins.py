@@ -56,8 +56,14 @@ def installed_plugins() -> dict[str, object]:
     return found
 
 
-def resolve_order(available: dict[str, object], wanted: Iterable[str]) -> list[object]:
-    """Return the wanted plugins in dependency order, or raise PluginError naming what is wrong."""
+def resolve_order(available: dict[str, object], wanted: Iterable[str],
+                  installed: Iterable[str] = ()) -> list[object]:
+    """Return the wanted plugins in dependency order, or raise PluginError naming what is wrong.
+
+    ``available`` maps names to loaded plugin objects; ``installed`` names plugins that exist but were
+    not loaded (so the message can say "not enabled" rather than "not installed").
+    """
+    installed = set(installed) | set(available)
     wanted = list(wanted)
     seen_names: set[str] = set()
     for name in wanted:
@@ -67,7 +73,7 @@ def resolve_order(available: dict[str, object], wanted: Iterable[str]) -> list[o
         if name not in available:
             raise PluginError(
                 f"Plugin {name!r} is named in PASSPORT_PLUGINS but is not installed "
-                f"(installed: {', '.join(sorted(available)) or 'none'})."
+                f"(installed: {', '.join(sorted(installed)) or 'none'})."
             )
     plugins = {name: available[name] for name in wanted}
     for name, plugin in plugins.items():
@@ -77,7 +83,7 @@ def resolve_order(available: dict[str, object], wanted: Iterable[str]) -> list[o
             if req not in plugins:
                 raise PluginError(
                     f"Plugin {name!r} requires {req!r}, which is "
-                    + ("not installed." if req not in available else "not enabled in PASSPORT_PLUGINS.")
+                    + ("not installed." if req not in installed else "not enabled in PASSPORT_PLUGINS.")
                 )
     order: list[object] = []
     state: dict[str, str] = {}
@@ -118,7 +124,7 @@ def init_app(app: Flask) -> None:
         available[name] = plugin
         if name not in wanted:
             wanted = list(wanted) + [name]
-    ordered = resolve_order(available, wanted)
+    ordered = resolve_order(available, wanted, installed=eps)
     app.extensions[EXTENSION_KEY] = {p.name: p for p in ordered}
     for plugin in ordered:
         plugin.init_app(app)

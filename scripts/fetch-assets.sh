@@ -12,6 +12,9 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 npm install --silent --no-audit --no-fund --prefix "$work" "nhsuk-frontend@${version}" >/dev/null
 src="$work/node_modules/nhsuk-frontend/dist/nhsuk"
-cp "$src/nhsuk-frontend.min.css" "$src/nhsuk-frontend.min.js" "$dest/"
+cp "$src/nhsuk-frontend.min.js" "$dest/"
+# The stylesheet loads the Frutiger web font from a third-party host; the service sends no third-party
+# requests (and its CSP would block them), so drop those @font-face rules and use the Arial fallback.
+sed -E 's/@font-face\{[^}]*assets\.nhs\.uk[^}]*\}//g' "$src/nhsuk-frontend.min.css" > "$dest/nhsuk-frontend.min.css"
 rm -rf "$dest/assets" && cp -r "$src/assets" "$dest/assets"
 echo "NHS.UK frontend ${version} assets are in $dest"

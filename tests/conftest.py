@@ -256,6 +256,9 @@ def start_live_server(tmp_dir: str, demo: bool = True, **config) -> tuple[LiveSe
     if demo:
         with app.app_context():
             load_demo(app)
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
