@@ -84,7 +84,10 @@ class Client(FlaskClient):
         # Make the test's flushed rows part of the outer transaction, so a rollback inside the
         # request (to its savepoint) cannot discard them.
         dbm.session.commit()
-        return super().open(*args, **kwargs)
+        # A fresh app context per request, so `g` (and Flask-Login's cached user) does not leak from one
+        # request to the next through the app context the `db` fixture keeps pushed for the test body.
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
     def post(self, *args, csrf: bool = True, **kwargs):
         data = kwargs.get("data")
@@ -96,8 +99,7 @@ class Client(FlaskClient):
 @pytest.fixture
 def client(app):
     app.test_client_class = Client
-    with app.test_client() as c:
-        yield c
+    yield app.test_client()
 
 
 # --- factories: build objects, flush, never commit -------------------------------------------------
