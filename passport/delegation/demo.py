@@ -1,0 +1,5 @@
+"""Demo data."""
+
+
+def load(db, ctx) -> None:
+    pass
