@@ -1,0 +1,330 @@
+"""The passport verifier core (pure Python, no Flask): one token in, exactly one result state out.
+
+Input is a compact JWS, the whole QR URL (``https://.../v#<jws>``) or the QR's numeric form; trust data
+is a ``TrustStore``; status comes from a ``StatusSource`` callable. The checks follow the CCP1 profile
+(docs/token-format.md) and the negative list in the token design note: header allow-list, capped
+inflate, ES256 only, key looked up by (iss, kid) in *our* trust data, ``iat`` inside the key's window,
+compromised keys, a leeway of 300 s, size limits, and strict decoding of everything.
+"""
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+import zlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from passport.verify import jose
+from passport.verify.jose import JoseError
+from passport.verify.trustdata import (
+    StatusSnapshot, StatusSource, StatusUnavailable, TrustedIssuer, TrustedKey, TrustStore,
+)
+
+STATES = ("valid", "valid_status_unknown", "superseded", "expired", "revoked", "suspended",
+          "untrusted_issuer", "invalid")
+LEEWAY = 300
+MAX_TOKEN_CHARS = 4096
+MAX_INPUT_CHARS = 2 * MAX_TOKEN_CHARS + 512  # a numeric QR doubles the length; plus the URL
+MAX_HEADER_CHARS = 512
+INFLATE_CAP = 64 * 1024
+HEADER_MEMBERS = frozenset({"alg", "kid", "typ", "zip"})
+LEVELS = ("observed", "supervised", "safe_unsupervised")
+FRAMEWORK_STANDARDS = {"2015": 15, "2025": 16}
+_JWS_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+_DIGITS_RE = re.compile(r"^[0-9]+$")
+_JTI_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class Refused(Exception):
+    """The token is malformed, tampered or of a form we refuse: the result is ``invalid``."""
+
+
+@dataclass
+class Result:
+    """What a verifier says about one token. ``to_json`` is the API/CLI shape."""
+
+    state: str
+    reason: str
+    checked_at: int
+    passport: dict | None = None
+    issuer: dict | None = None
+    status: dict = field(default_factory=lambda: {"checked": False, "as_of": None, "stale": False})
+    trust: dict = field(default_factory=dict)
+    iss: str | None = None
+    jti: str | None = None
+
+    def to_json(self) -> dict:
+        return {"result": self.state, "reason": self.reason, "passport": self.passport, "issuer": self.issuer,
+                "checked_at": iso(self.checked_at), "status": self.status, "trust": self.trust}
+
+
+def iso(ts: int | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def extract_token(text) -> str:
+    """The compact JWS inside whatever was scanned or pasted: a JWS, a URL with it in the fragment,
+    ``ccp:/<digits>`` or the digit-pair numeric form (two digits per character, value + 45)."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError:
+            raise Refused("The text is not UTF-8.") from None
+    if not isinstance(text, str):
+        raise Refused("Nothing to check: send the token as text.")
+    if len(text) > MAX_INPUT_CHARS:
+        raise Refused("The text is far too long to be a passport.")
+    text = text.strip()
+    if "#" in text:
+        text = text.split("#", 1)[1]
+    elif text.lower().startswith("ccp:/"):
+        text = text[5:]
+    if _DIGITS_RE.match(text):
+        if len(text) % 2:
+            raise Refused("The numeric code has an odd number of digits.")
+        pairs = [int(text[i:i + 2]) for i in range(0, len(text), 2)]
+        if any(p > 77 for p in pairs):
+            raise Refused("The numeric code contains a value out of range.")
+        text = "".join(chr(p + 45) for p in pairs)
+    if not text:
+        raise Refused("Nothing to check.")
+    if len(text) > MAX_TOKEN_CHARS:
+        raise Refused("The token is longer than any passport (over 4 KB).")
+    if not _JWS_RE.match(text):
+        raise Refused("This is not a passport code (it should be three base64url parts joined by dots).")
+    return text
+
+
+def _b64(part: str, what: str) -> bytes:
+    try:
+        return jose.b64url_decode(part)
+    except JoseError:
+        raise Refused(f"The {what} is damaged (not valid base64url).") from None
+
+
+def _json(raw: bytes, what: str):
+    try:
+        return jose.strict_json(raw)
+    except JoseError as exc:
+        raise Refused(f"The {what} is damaged ({exc}).") from None
+
+
+def _inflate(data: bytes) -> bytes:
+    d = zlib.decompressobj(-15)
+    try:
+        out = d.decompress(data, INFLATE_CAP)
+    except zlib.error:
+        raise Refused("The passport data is damaged (it does not decompress).") from None
+    if d.unconsumed_tail:
+        raise Refused("The passport data decompresses to more than 64 KB.")
+    if not d.eof or d.unused_data:
+        raise Refused("The passport data is damaged (truncated or with trailing bytes).")
+    return out
+
+
+def _int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2 ** 41:
+        raise Refused(f"The passport's '{name}' is missing or not a time.")
+    return value
+
+
+def _str(value, name: str, max_len: int, required: bool = True) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or len(value) > max_len or (required and not value.strip()):
+        raise Refused(f"The passport's '{name}' is missing or malformed.")
+    return unicodedata.normalize("NFC", value)
+
+
+def _date(value, name: str) -> str:
+    if not isinstance(value, str) or not _DATE_RE.match(value):
+        raise Refused(f"The passport's '{name}' is not a date.")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise Refused(f"The passport's '{name}' is not a real date.") from None
+    return value
+
+
+def check_claims(claims) -> dict:
+    """Validate the CCP1 payload shape; returns the claims. Refused on anything off-profile."""
+    if not isinstance(claims, dict):
+        raise Refused("The passport data is not a JSON object.")
+    _str(claims.get("iss"), "iss", 255)
+    if not isinstance(claims.get("jti"), str) or not _JTI_RE.match(claims["jti"]):
+        raise Refused("The passport's identifier is missing or malformed.")
+    iat, exp = _int(claims.get("iat"), "iat"), _int(claims.get("exp"), "exp")
+    if exp <= iat:
+        raise Refused("The passport expires before it was issued.")
+    if claims.get("v") != 1 or isinstance(claims.get("v"), bool):
+        raise Refused("This passport uses a format version this verifier does not know.")
+    n = claims.get("n")
+    if not isinstance(n, dict):
+        raise Refused("The passport has no holder name.")
+    _str(n.get("g"), "given name", 100, required=False)
+    _str(n.get("f"), "family name", 100)
+    cc = claims.get("cc")
+    if cc is not None:
+        if not isinstance(cc, dict) or cc.get("fw") not in FRAMEWORK_STANDARDS:
+            raise Refused("The passport's Care Certificate framework is not 2015 or 2025.")
+        s = cc.get("s")
+        if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < (1 << FRAMEWORK_STANDARDS[cc["fw"]]):
+            raise Refused("The passport's list of standards met is malformed.")
+        if cc.get("d") is not None:
+            _date(cc["d"], "award date")
+    dt = claims.get("dt", [])
+    if not isinstance(dt, list) or len(dt) > 16:
+        raise Refused("The passport's competencies are malformed.")
+    for item in dt:
+        if (not isinstance(item, list) or len(item) != 3 or not isinstance(item[0], str)
+                or not 0 < len(item[0]) <= 60 or item[1] not in LEVELS):
+            raise Refused("A competency on the passport is malformed.")
+        _date(item[2], "competency valid-until date")
+    st = claims.get("st")
+    if (not isinstance(st, list) or len(st) != 2 or any(isinstance(x, bool) or not isinstance(x, int) for x in st)
+            or not 0 <= st[0] < 2 ** 31 or not 0 <= st[1] < 2 ** 31):
+        raise Refused("The passport's status pointer is missing or malformed.")
+    return claims
+
+
+def decode(token: str) -> tuple[dict, dict, bytes, bytes]:
+    """Parse and structurally check a compact JWS (nothing trusted yet): header, claims, signing
+    input, signature."""
+    h, p, s = token.split(".")
+    if len(h) > MAX_HEADER_CHARS:
+        raise Refused("The token header is too long.")
+    header = _json(_b64(h, "token header"), "token header")
+    if not isinstance(header, dict):
+        raise Refused("The token header is not a JSON object.")
+    extra = set(header) - HEADER_MEMBERS
+    if extra:
+        raise Refused(f"The token header carries {', '.join(sorted(extra))}, which passports never use.")
+    if header.get("alg") != "ES256":
+        raise Refused(f"The token uses the algorithm {str(header.get('alg'))[:20]!r}; only ES256 is accepted.")
+    if header.get("typ") != "ccp+jwt":
+        raise Refused("The token is not a care passport (wrong 'typ').")
+    if header.get("zip") != "DEF":
+        raise Refused("The token is not compressed as passports are.")
+    if not isinstance(header.get("kid"), str) or not re.match(r"^[A-Za-z0-9_-]{1,128}$", header["kid"]):
+        raise Refused("The token's key identifier is malformed.")
+    claims = check_claims(_json(_inflate(_b64(p, "passport data")), "passport data"))
+    signature = _b64(s, "signature")
+    if len(signature) != 64:
+        raise Refused("The signature has the wrong length (it must be a raw 64-byte ES256 signature).")
+    return header, claims, f"{h}.{p}".encode("ascii"), signature
+
+
+def facts(claims: dict, task_names: dict[str, str] | None = None) -> dict:
+    """The facts the token states, in plain JSON for pages, the API and the CLI."""
+    n = claims["n"]
+    out: dict = {"id": claims["jti"],
+                 "holder": {"given_name": n.get("g") or "", "family_name": n["f"],
+                            "name": " ".join(x for x in (n.get("g"), n["f"]) if x)},
+                 "issued_at": iso(claims["iat"]), "expires_at": iso(claims["exp"]), "care_certificate": None,
+                 "competencies": []}
+    cc = claims.get("cc")
+    if cc:
+        total = FRAMEWORK_STANDARDS[cc["fw"]]
+        met = [i + 1 for i in range(total) if cc["s"] >> i & 1]
+        out["care_certificate"] = {"framework": cc["fw"], "standards_met": met, "standards_total": total,
+                                   "complete": len(met) == total, "awarded_on": cc.get("d")}
+    for code, level, until in claims.get("dt", []):
+        out["competencies"].append({"task": code, "name": (task_names or {}).get(code, code.replace("_", " ")),
+                                    "level": level, "valid_until": until})
+    return out
+
+
+def _key_window_ok(key: TrustedKey, iat: int) -> bool:
+    if key.nbf is not None and iat < key.nbf - LEEWAY:
+        return False
+    return key.exp is None or iat <= key.exp + LEEWAY
+
+
+def _issuer_json(issuer: TrustedIssuer, store: TrustStore, kid: str | None) -> dict:
+    return {"iss": issuer.iss, "name": issuer.name, "trusted": True, "endorsers": list(store.endorsers),
+            "scheme": store.scheme_name, "key_id": kid}
+
+
+def _trust_json(issuer: TrustedIssuer | None, store: TrustStore, now: int) -> dict:
+    as_of = issuer.as_of if issuer is not None and issuer.as_of is not None else store.as_of
+    return {"source": store.source, "as_of": iso(as_of), "age_seconds": None if as_of is None else max(0, now - as_of),
+            "stale": bool(store.expires_at is not None and now > store.expires_at)}
+
+
+def _status(issuer: TrustedIssuer, st: list, source: StatusSource, now: int) -> tuple[str | None, dict]:
+    """Read the three status lists. Returns (state or None when clear, status summary)."""
+    found: dict[str, bool | None] = {}
+    snaps: list[StatusSnapshot] = []
+    for purpose in ("revocation", "suspension", "refresh"):
+        try:
+            snap = source(issuer, st[0], purpose)
+        except StatusUnavailable:
+            found[purpose] = None
+            continue
+        snaps.append(snap)
+        found[purpose] = snap.bit(st[1])
+    as_of = min((s.issued_at for s in snaps), default=None)
+    stale = any(s.expires_at < now for s in snaps)
+    summary = {"checked": len(snaps) == 3 and None not in found.values() and not stale, "as_of": iso(as_of),
+               "age_seconds": None if as_of is None else max(0, now - as_of), "stale": stale}
+    for purpose, state in (("revocation", "revoked"), ("suspension", "suspended"), ("refresh", "superseded")):
+        if found.get(purpose):
+            return state, summary
+    return None, summary
+
+
+def verify(text, store: TrustStore, status_source: StatusSource, *, now: int | None = None,
+           task_names: dict[str, str] | None = None) -> Result:
+    """Verify one scanned or pasted passport. Never raises for bad input: returns a Result."""
+    now = int(time.time()) if now is None else int(now)
+    try:
+        token = extract_token(text)
+        header, claims, signing_input, signature = decode(token)
+    except Refused as exc:
+        return Result("invalid", str(exc), now, trust=_trust_json(None, store, now))
+    iss, kid = claims["iss"], header["kid"]
+    issuer = store.issuer(iss)
+    base = dict(checked_at=now, iss=iss, jti=claims["jti"], trust=_trust_json(issuer, store, now))
+    if issuer is None:
+        return Result("untrusted_issuer", "This passport was not issued by an organisation this verifier trusts, "
+                      "so its contents cannot be relied on.", issuer={"iss": iss, "name": None, "trusted": False},
+                      **base)
+    key = issuer.keys.get(kid)
+    if key is None:
+        return Result("invalid", "The passport is signed with a key its issuer has not published (forged, or this "
+                      "verifier's trust data is out of date).", issuer=_issuer_json(issuer, store, kid), **base)
+    if key.status == "compromised":
+        return Result("invalid", "The passport is signed with a key its issuer reported as compromised; it cannot "
+                      "be trusted. Ask the holder for a new passport.", issuer=_issuer_json(issuer, store, kid), **base)
+    if not jose.es256_verify(key.key, signing_input, signature):
+        return Result("invalid", "The signature does not match: the passport has been altered or forged.",
+                      issuer=_issuer_json(issuer, store, kid), **base)
+    info = dict(issuer=_issuer_json(issuer, store, kid), passport=facts(claims, task_names), **base)
+    if not _key_window_ok(key, claims["iat"]):
+        info.pop("passport")
+        return Result("invalid", "The passport claims an issue date outside the period its signing key was in use.",
+                      **info)
+    if claims["iat"] > now + LEEWAY:
+        info.pop("passport")
+        return Result("invalid", "The passport says it was issued in the future. Check this device's date and time.",
+                      **info)
+    state, summary = _status(issuer, claims["st"], status_source, now)
+    info["status"] = summary
+    if state == "revoked":
+        return Result("revoked", "The issuer has revoked this passport. It is genuine but no longer valid.", **info)
+    if state == "suspended":
+        return Result("suspended", "The issuer has suspended this passport while something is looked into.", **info)
+    if claims["exp"] < now - LEEWAY:
+        return Result("expired", f"The passport expired on {iso(claims['exp'])[:10]}.", **info)
+    if state == "superseded":
+        return Result("superseded", "The passport is genuine but a newer one has been issued; ask the holder for "
+                      "their current passport.", **info)
+    if not summary["checked"]:
+        if summary["as_of"] is None:
+            why = "its revocation status could not be checked (no status data)."
+        else:
+            why = f"its revocation status is only known as of {summary['as_of']} (status data is out of date)."
+        return Result("valid_status_unknown", "The passport is genuine and in date, but " + why, **info)
+    return Result("valid", "The passport is genuine, in date, and has not been revoked or replaced.", **info)
