@@ -1,0 +1,121 @@
+"""Every admin page and API route against every role, and against a member of another organisation."""
+import pytest
+
+from passport.core.models import ROLES
+
+REG = ("NMC", "12A3456E")
+
+
+@pytest.fixture
+def world(make_org, make_person):
+    home = make_org("Access Home")
+    other = make_org("Other Home")
+    people = {role: make_person(home, role, registration=REG if role == "registered_professional" else None)
+              for role in ROLES if role != "registered_professional"}
+    people["registered_professional"] = make_person(home, "registered_professional", registration=("NMC", "99Z9999Z"))
+    people["outsider_admin"] = make_person(other, "org_admin")
+    target = make_person(home, "worker")
+    return home, other, people, target
+
+
+PAGE_RULES = [
+    # (method, url template, roles allowed; scheme_admin is always allowed)
+    ("GET", "/organisations", {"scheme_admin"}),
+    ("POST", "/organisations", {"scheme_admin"}),
+    ("GET", "/scheme", {"scheme_admin"}),
+    ("GET", "/organisations/{home}/people", {"org_admin", "training_lead", "registered_manager", "assessor",
+                                            "registered_professional"}),
+    ("POST", "/organisations/{home}/people", {"org_admin"}),
+    ("POST", "/organisations/{home}", {"org_admin"}),
+    ("GET", "/people/{target}/edit", {"org_admin"}),
+    ("GET", "/organisations/{home}/people/{target}/roles", {"org_admin"}),
+    ("GET", "/organisations/{home}/audit", {"org_admin", "registered_manager"}),
+    ("GET", "/organisations/{home}/people/{target}/records/new", {"org_admin", "training_lead",
+                                                                   "registered_manager", "assessor"}),
+    ("POST", "/people/{target}/account/disable", {"org_admin"}),
+]
+
+
+@pytest.mark.parametrize("method,url,allowed", PAGE_RULES)
+def test_admin_pages_by_role(client, login, world, method, url, allowed):
+    home, other, people, target = world
+    url = url.format(home=home.id, target=target.id)
+    for who, person in people.items():
+        client.post("/sign-out", data={})
+        login(client, person)
+        resp = client.post(url, data={}) if method == "POST" else client.get(url)
+        expect_ok = who in allowed or who == "scheme_admin"
+        if expect_ok:
+            assert resp.status_code in (200, 302, 400), (who, url, resp.status_code)
+        else:
+            assert resp.status_code == 403, (who, url, resp.status_code)
+
+
+def test_anonymous_is_sent_to_sign_in(client, world):
+    home, _other, _people, target = world
+    for url in ("/organisations", f"/organisations/{home.id}/people", f"/people/{target.id}", "/account"):
+        resp = client.get(url)
+        assert resp.status_code == 302 and "/sign-in" in resp.headers["Location"]
+
+
+def test_person_page_visible_only_with_a_reason(client, login, world, make_person):
+    home, other, people, target = world
+    login(client, people["outsider_admin"])
+    assert client.get(f"/people/{target.id}").status_code == 403
+    login(client, people["worker"])
+    assert client.get(f"/people/{target.id}").status_code == 403  # a colleague without a staff role
+    assert client.get(f"/people/{people['worker'].id}").status_code == 200  # themself
+    login(client, people["training_lead"])
+    assert client.get(f"/people/{target.id}").status_code == 200
+
+
+API_RULES = [
+    ("GET", "/api/v1/organisations/{home}/people", {"org_admin", "training_lead", "registered_manager", "assessor",
+                                                   "registered_professional"}, None),
+    ("POST", "/api/v1/organisations/{home}/people", {"org_admin"},
+     {"given_name": "New", "family_name": "Starter", "role": "worker"}),
+    ("GET", "/api/v1/people/{target}", {"org_admin", "training_lead", "registered_manager", "assessor",
+                                       "registered_professional"}, None),
+    ("POST", "/api/v1/people/{target}/memberships", {"org_admin"}, {"org_id": "{home}", "role": "assessor"}),
+    ("POST", "/api/v1/people/{target}/training-records", {"org_admin", "training_lead", "registered_manager",
+                                                          "assessor"},
+     {"org_id": "{home}", "category_code": 1, "completed_on": "2026-01-05"}),
+    ("POST", "/api/v1/organisations", {"scheme_admin"}, {"name": "Brand New Home", "kind": "care_home"}),
+]
+
+
+@pytest.mark.parametrize("method,url,allowed,body", API_RULES)
+def test_api_routes_by_role(client, api_token, world, method, url, allowed, body):
+    home, other, people, target = world
+    url = url.format(home=home.id, target=target.id)
+    if body:
+        body = {k: (home.id if v == "{home}" else v) for k, v in body.items()}
+    for who, person in people.items():
+        org_id = other.id if who == "outsider_admin" else home.id
+        headers = api_token(person, org_id, "org_admin" if who == "outsider_admin" else who)
+        resp = client.open(url, method=method, json=body, headers=headers)
+        expect_ok = who in allowed or who == "scheme_admin"
+        if expect_ok:
+            # allowed through the access check (a repeat may then conflict with the first success)
+            assert resp.status_code in (200, 201, 400, 409), (who, url, resp.status_code, resp.get_json())
+            assert resp.get_json().get("error") != "forbidden"
+        else:
+            assert resp.status_code == 403, (who, url, resp.status_code, resp.get_json())
+            assert resp.get_json()["error"] == "forbidden"
+
+
+def test_token_scope_limits_what_a_token_can_do(client, api_token, make_org, make_person):
+    home, other = make_org(), make_org()
+    person = make_person(home, ["org_admin", "worker"])
+    headers_worker = api_token(person, home.id, "worker")
+    resp = client.post(f"/api/v1/organisations/{home.id}/people", headers=headers_worker,
+                       json={"given_name": "A", "family_name": "B", "role": "worker"})
+    assert resp.status_code == 403  # the person is an admin, but this token acts as a worker
+    headers_admin = api_token(person, home.id, "org_admin")
+    resp = client.post(f"/api/v1/organisations/{home.id}/people", headers=headers_admin,
+                       json={"given_name": "A", "family_name": "B", "role": "worker"})
+    assert resp.status_code == 201
+    headers_other = api_token(make_person(other, "org_admin"), other.id, "org_admin")
+    resp = client.post(f"/api/v1/organisations/{home.id}/people", headers=headers_other,
+                       json={"given_name": "A", "family_name": "C", "role": "worker"})
+    assert resp.status_code == 403
