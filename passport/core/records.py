@@ -73,8 +73,9 @@ def add_training_record(db: Session, principal: Principal | None, *, person_id: 
                         expires_on: date | None = None, source_ref: str = "", accredited: bool = False,
                         provider_name: str = "", notes: str = "", actor: audit.Actor | None = None,
                         supersedes: TrainingRecord | None = None, correction_reason: str = "",
-                        ) -> TrainingRecord:
-    """Add a record with provenance. Expiry defaults to completion + the refresh period.
+                        no_expiry: bool = False) -> TrainingRecord:
+    """Add a record with provenance. Expiry defaults to completion + the refresh period
+    (``no_expiry=True`` records training that does not expire, whatever the subject's period).
 
     ``principal=None`` is a trusted caller (CLI, import, another service that checked access itself).
     """
@@ -100,7 +101,7 @@ def add_training_record(db: Session, principal: Principal | None, *, person_id: 
         errors["person"] = "This person is not a member of the organisation."
     if errors:
         raise ValidationError("The record was not saved: " + "; ".join(errors.values()), errors)
-    if expires_on is None:
+    if expires_on is None and not no_expiry:
         months = refresh_months_for(db, org_id, category_code, job_role_of(db, person_id, org_id))
         expires_on = add_months(completed_on, months) if months else None
     record = TrainingRecord(
@@ -134,6 +135,85 @@ def correct_training_record(db: Session, principal: Principal, record_id: int, r
     values.update(changes)
     return add_training_record(db, principal, person_id=old.person_id, org_id=old.org_id, source=old.source,
                                supersedes=old, correction_reason=reason.strip(), **values)
+
+
+def add_training_records_bulk(db: Session, principal: Principal | None, *, org_id: int, source: str,
+                              rows: list[dict], actor: audit.Actor | None = None, batch_ref: str = "",
+                              chunk: int = 1000) -> list[TrainingRecord]:
+    """Add many records for one organisation at once (a bulk upload or a completion feed).
+
+    Same rules as ``add_training_record``, checked set-based, and all-or-nothing: one ValidationError
+    lists every bad row (``fields`` keyed by each row's ``line``, or its position). Each row is a dict with
+    person_id, category_code, completed_on and optionally expires_on, no_expiry, title, source_ref,
+    accredited, provider_name, notes, line. One audit entry describes the batch; every record keeps its own
+    provenance, and ``training_record_added`` is sent for each record.
+    """
+    if principal is not None:
+        require_role(db, principal, RECORDING_ROLES, org_id)
+    if source not in RECORD_SOURCES:
+        raise ValidationError("Unknown record source.", {"source": "Unknown record source."})
+    categories = {c.code: c for c in db.scalars(sa.select(TrainingCategory))}
+    person_ids = {r.get("person_id") for r in rows}
+    members = set()
+    ids = [i for i in person_ids if isinstance(i, int)]
+    for i in range(0, len(ids), 1000):
+        members |= set(db.scalars(sa.select(Membership.person_id).where(
+            Membership.org_id == org_id, Membership.person_id.in_(ids[i:i + 1000]),
+            Membership.start_date <= today(),
+            sa.or_(Membership.end_date.is_(None), Membership.end_date >= today()))))
+    visible = {pid: (pid in members or (isinstance(pid, int) and db.get(Person, pid) is not None
+                                        and org_can_see_person(db, org_id, pid))) for pid in person_ids}
+    errors: dict[str, str] = {}
+    now = today()
+    for n, r in enumerate(rows, start=1):
+        line, problems = str(r.get("line", n)), []
+        if r.get("category_code") not in categories:
+            problems.append("choose a training category from the list")
+        completed, expires = r.get("completed_on"), r.get("expires_on")
+        if not isinstance(completed, date):
+            problems.append("enter the date the training was completed")
+        elif completed > now:
+            problems.append("the completion date cannot be in the future")
+        elif expires is not None and expires < completed:
+            problems.append("the expiry date must be on or after the completion date")
+        if len(r.get("title") or "") > 200:
+            problems.append("the title must be 200 characters or fewer")
+        if not visible.get(r.get("person_id")):
+            problems.append("this person is not a member of the organisation")
+        if problems:
+            errors[line] = "; ".join(problems)
+    if errors:
+        raise ValidationError(f"No records were saved: {len(errors)} row(s) have problems.", errors)
+    job_roles = dict(db.execute(sa.select(Membership.person_id, Membership.job_role).where(
+        Membership.org_id == org_id, Membership.job_role.is_not(None), Membership.person_id.in_(list(members)))
+        .order_by(Membership.start_date)).all()) if members else {}
+    months_cache: dict[tuple, int | None] = {}
+    who = actor or (principal.actor if principal else audit.Actor.system("command line"))
+    recorded_by = principal.person_id if principal else who.person_id
+    values = []
+    for r in rows:
+        expires = r.get("expires_on")
+        if expires is None and not r.get("no_expiry"):
+            key = (r["category_code"], job_roles.get(r["person_id"]))
+            if key not in months_cache:
+                months_cache[key] = refresh_months_for(db, org_id, key[0], key[1])
+            expires = add_months(r["completed_on"], months_cache[key]) if months_cache[key] else None
+        values.append(dict(
+            person_id=r["person_id"], org_id=org_id, category_code=r["category_code"],
+            title=(r.get("title") or categories[r["category_code"]].name)[:200], completed_on=r["completed_on"],
+            expires_on=expires, source=source, source_ref=(r.get("source_ref") or "")[:300],
+            accredited=bool(r.get("accredited")), provider_name=(r.get("provider_name") or "")[:200],
+            notes=r.get("notes") or "", recorded_by_id=recorded_by, correction_reason=""))
+    created: list[TrainingRecord] = []
+    for i in range(0, len(values), chunk):
+        created.extend(db.scalars(sa.insert(TrainingRecord).returning(TrainingRecord), values[i:i + chunk]).all())
+    if created:
+        audit.record(db, who, "training_record.bulk_add", "training_record", created[0].id, org_id=org_id,
+                     source=source, count=len(created), first_id=created[0].id, last_id=created[-1].id,
+                     batch=batch_ref[:200])
+        for record in created:
+            training_record_added.send(record, db=db, actor=who)
+    return created
 
 
 def current_records(db: Session, person_id: int, org_id: int | None = None) -> list[TrainingRecord]:
