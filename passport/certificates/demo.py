@@ -1,0 +1,5 @@
+"""Demo data for the certificates plugin."""
+
+
+def load(db, ctx) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""Certificates pages (filled in below)."""
+
+
+def init_app(app) -> None:
+    pass
