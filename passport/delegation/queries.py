@@ -1,0 +1,168 @@
+"""Read side: who can do a task now, what a worker can do, the registers and what is expiring.
+
+"Now" is decided at read time: a competence counts while ``valid_from <= day <= valid_until`` and it has
+not ended, so a delegation lapses by itself the day its competence runs out, whether or not the expiry
+command has run yet. Times are UTC; the day is the UK calendar day of the moment asked about.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, joinedload
+
+from passport.core.models import Membership, Person
+from passport.core.timeutil import to_uk
+from passport.db import utcnow
+from passport.delegation.models import LEVEL_RANK, Assessment, Competency, Decline, Delegation, Task
+
+
+@dataclass(frozen=True)
+class Competent:
+    person_id: int
+    name: str
+    level: str
+    valid_until: date
+    resident_ref: str | None
+    competency_id: int
+    delegation_id: int | None = None
+    review_date: date | None = None
+
+
+def uk_day(at: datetime) -> date:
+    return to_uk(at).date()
+
+
+def _current_worker(home_id: int, day: date):
+    return sa.and_(Membership.org_id == home_id, Membership.role == "worker", Membership.start_date <= day,
+                   sa.or_(Membership.end_date.is_(None), Membership.end_date >= day))
+
+
+def _competency_counts(day: date, at: datetime):
+    return sa.and_(Competency.valid_from <= day, Competency.valid_until >= day,
+                   sa.or_(Competency.ended_at.is_(None), Competency.ended_at > at))
+
+
+def who_can_do_it(db: Session, home_id: int, task: Task, resident: str | None = None,
+                  at: datetime | None = None) -> list[Competent]:
+    """Workers of the home who may do ``task`` at ``at`` (default now), strongest level first.
+
+    Without a resident: everyone with an in-date competence who has not declined the task (for a
+    resident-specific task each row names the resident it was signed off for). With a resident: only
+    workers holding an open delegation of the task for that resident, on an in-date competence.
+    One query; it starts from the home's memberships and probes competences by (worker, task).
+    """
+    at = at or utcnow()
+    day = uk_day(at)
+    declined = sa.exists().where(
+        Decline.task_id == task.id, Decline.worker_id == Membership.person_id, Decline.declined_at <= at,
+        sa.or_(Decline.withdrawn_at.is_(None), Decline.withdrawn_at > at),
+        sa.or_(Decline.resident_ref.is_(None), Decline.resident_ref == resident) if resident
+        else Decline.resident_ref.is_(None))
+    cols = [Person.id, Person.given_name, Person.family_name, Competency.level, Competency.valid_until,
+            Competency.resident_ref, Competency.id]
+    q = (sa.select(*cols, Delegation.id if resident else sa.null(), Delegation.review_date if resident else sa.null())
+         .select_from(Membership)
+         .join(Competency, sa.and_(Competency.worker_id == Membership.person_id, Competency.task_id == task.id))
+         .join(Person, Person.id == Membership.person_id)
+         .where(_current_worker(home_id, day), _competency_counts(day, at), ~declined))
+    if resident:
+        q = q.join(Delegation, sa.and_(
+            Delegation.competency_id == Competency.id, Delegation.org_id == home_id, Delegation.task_id == task.id,
+            Delegation.resident_ref == resident, Delegation.start_date <= day,
+            sa.or_(Delegation.ended_at.is_(None), Delegation.ended_at > at)))
+    rows = {}
+    for pid, given, family, level, until, ref, cid, did, review in db.execute(q.distinct()):
+        key = (pid, ref)
+        row = Competent(pid, f"{given} {family}", level, until, ref, cid, did, review)
+        old = rows.get(key)
+        if old is None or (LEVEL_RANK[level], until) > (LEVEL_RANK[old.level], old.valid_until):
+            rows[key] = row
+    return sorted(rows.values(), key=lambda r: (-LEVEL_RANK[r.level], r.name, r.resident_ref or ""))
+
+
+def workers_at(db: Session, home_id: int, day: date) -> list[Person]:
+    return list(db.scalars(sa.select(Person).join(Membership, Membership.person_id == Person.id)
+                           .where(_current_worker(home_id, day)).distinct()
+                           .order_by(Person.family_name, Person.given_name)))
+
+
+def competency_status(c: Competency, day: date) -> str:
+    if c.ended_at is not None:
+        return "withdrawn" if c.end_reason == "withdrawn" else "superseded"
+    if c.valid_until < day:
+        return "expired"
+    if c.valid_from > day:
+        return "not_started"
+    return "current"
+
+
+def delegation_status(d: Delegation, day: date, at: datetime | None = None) -> str:
+    """open | review_due | lapsed (competence ran out or ended) | withdrawn | declined | ended."""
+    at = at or utcnow()
+    if d.ended_at is not None and d.ended_at <= at:
+        return {"withdrawn": "withdrawn", "declined": "declined"}.get(d.end_reason, "lapsed")
+    c = d.competency
+    if c.valid_until < day or (c.ended_at is not None and c.ended_at <= at):
+        return "lapsed"
+    if d.review_date < day:
+        return "review_due"
+    return "open"
+
+
+def worker_summary(db: Session, person_id: int) -> dict:
+    """Everything about one worker's delegated tasks, newest first."""
+    opts = (joinedload(Competency.task), joinedload(Competency.granted_by))
+    return {
+        "competencies": list(db.scalars(sa.select(Competency).options(*opts).where(Competency.worker_id == person_id)
+                                        .order_by(Competency.ended_at.is_not(None), Competency.valid_until.desc()))),
+        "assessments": list(db.scalars(sa.select(Assessment).options(joinedload(Assessment.task))
+                                       .where(Assessment.worker_id == person_id)
+                                       .order_by(Assessment.assessed_on.desc(), Assessment.id.desc()))),
+        "delegations": list(db.scalars(sa.select(Delegation).options(joinedload(Delegation.task))
+                                       .where(Delegation.worker_id == person_id)
+                                       .order_by(Delegation.ended_at.is_not(None), Delegation.created_at.desc()))),
+        "declines": list(db.scalars(sa.select(Decline).options(joinedload(Decline.task))
+                                    .where(Decline.worker_id == person_id).order_by(Decline.declined_at.desc()))),
+    }
+
+
+def competency_register(db: Session, home_id: int, day: date) -> list[Competency]:
+    """In-date competences of the home's current workers, by worker then task."""
+    return list(db.scalars(
+        sa.select(Competency).options(joinedload(Competency.task), joinedload(Competency.worker))
+        .join(Membership, Membership.person_id == Competency.worker_id).join(Person, Person.id == Competency.worker_id)
+        .where(_current_worker(home_id, day), Competency.ended_at.is_(None), Competency.valid_from <= day,
+               Competency.valid_until >= day).distinct()
+        .order_by(Person.family_name, Person.given_name, Competency.task_id)))
+
+
+def resident_register(db: Session, home_id: int, include_ended_days: int = 90) -> dict[str, list[Delegation]]:
+    """Delegations at the home grouped by resident reference: open ones, and those ended recently."""
+    since = utcnow() - timedelta(days=include_ended_days)
+    rows = db.scalars(
+        sa.select(Delegation).options(joinedload(Delegation.task), joinedload(Delegation.worker),
+                                      joinedload(Delegation.delegated_by), joinedload(Delegation.competency))
+        .where(Delegation.org_id == home_id, sa.or_(Delegation.ended_at.is_(None), Delegation.ended_at >= since))
+        .order_by(Delegation.resident_ref, Delegation.ended_at.is_not(None), Delegation.task_id))
+    out: dict[str, list[Delegation]] = {}
+    for d in rows:
+        out.setdefault(d.resident_ref, []).append(d)
+    return out
+
+
+def expiring(db: Session, home_id: int, day: date, days: int) -> list[Competency]:
+    """Current competences of the home's workers that run out within ``days`` days of ``day``."""
+    return list(db.scalars(
+        sa.select(Competency).options(joinedload(Competency.task), joinedload(Competency.worker))
+        .join(Membership, Membership.person_id == Competency.worker_id)
+        .where(_current_worker(home_id, day), Competency.ended_at.is_(None), Competency.valid_from <= day,
+               Competency.valid_until >= day, Competency.valid_until <= day + timedelta(days=days)).distinct()
+        .order_by(Competency.valid_until, Competency.worker_id)))
+
+
+def delegations_for_resident(db: Session, home_id: int, resident: str) -> list[Delegation]:
+    return list(db.scalars(sa.select(Delegation).options(joinedload(Delegation.task), joinedload(Delegation.worker))
+                           .where(Delegation.org_id == home_id, Delegation.resident_ref == resident)
+                           .order_by(Delegation.created_at.desc())))
