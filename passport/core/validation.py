@@ -23,7 +23,8 @@ def clean_email(value: str | None) -> str | None:
     if not value:
         return None
     try:
-        return validate_email(value, check_deliverability=False).normalized.lower()
+        # test_environment allows the reserved .test domain the demo data uses; it never sends mail anywhere.
+        return validate_email(value, check_deliverability=False, test_environment=True).normalized.lower()
     except EmailNotValidError as exc:
         raise ValueError(f"Enter a valid email address ({exc}).") from None
 
