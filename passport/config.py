@@ -45,6 +45,8 @@ def defaults(instance_path: str) -> dict:
         "MAIL_FROM": "Care training passport <no-reply@passport.invalid>",
         "PASSWORD_RESET_MAX_AGE": 3600,
         "KEY_DIR": os.path.join(instance_path, "keys"),
+        # Number of trusted reverse proxies in front of the app (X-Forwarded-For/-Proto/-Host); 0 = none.
+        "PROXY_COUNT": 0,
     }
 
 

@@ -38,3 +38,16 @@ def test_environment_then_overrides(tmp_path, monkeypatch):
 def test_factory_does_not_touch_the_database(tmp_path):
     create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/untouched.sqlite"})
     assert not (tmp_path / "untouched.sqlite").exists()
+
+
+def test_proxy_count_trusts_forwarded_headers(tmp_path):
+    from flask import request
+
+    app = create_app({"PROXY_COUNT": 1, "PLUGINS": [], "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite"})
+
+    @app.get("/whoami")
+    def whoami():
+        return request.remote_addr
+
+    resp = app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert resp.data == b"203.0.113.9"
