@@ -6,7 +6,8 @@ from flask import Blueprint
 
 from passport.plugins import Plugin
 
-bp = Blueprint("delegation", __name__, url_prefix="/delegation", template_folder="templates")
+bp = Blueprint("delegation", __name__, url_prefix="/delegation", template_folder="templates",
+               static_folder="static")
 api_bp = Blueprint("delegation_api", __name__, url_prefix="/api/v1/delegation")
 
 
@@ -25,7 +26,7 @@ def _demo(db, ctx) -> None:
 
 
 # Routes must be on the blueprints before the plugin loader registers them.
-from passport.delegation import api, cli, views  # noqa: E402,F401
+from passport.delegation import actions, api, cli, views  # noqa: E402,F401
 
 plugin = Plugin(name="delegation", blueprint=bp, api_blueprint=api_bp, cli=cli.group, setup=_setup, demo=_demo,
                 description="Delegated healthcare tasks")
