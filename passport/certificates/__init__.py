@@ -77,17 +77,9 @@ def _demo(db, ctx) -> None:
     load(db, ctx)
 
 
-def _cli():
-    from passport.certificates.cli import group
+from passport.certificates.api import bp as api_bp  # noqa: E402  (needs settings() above)
+from passport.certificates.cli import group as cli_group  # noqa: E402
+from passport.certificates import views  # noqa: E402,F401  (routes on bp, before it is registered)
 
-    return group
-
-
-def _api():
-    from passport.certificates.api import bp as api_bp
-
-    return api_bp
-
-
-plugin = Plugin(name="certificates", blueprint=bp, api_blueprint=None, cli=None, setup=_setup, demo=_demo,
+plugin = Plugin(name="certificates", blueprint=bp, api_blueprint=api_bp, cli=cli_group, setup=_setup, demo=_demo,
                 description="Signed passports")

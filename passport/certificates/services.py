@@ -361,6 +361,12 @@ def issuer_orgs_for(db: Session, principal: Principal, person_id: int) -> list[i
         sorted(member_orgs) if is_scheme_admin(db, principal) else [])
 
 
+def employer_of(db: Session, person_id: int) -> int | None:
+    """The organisation employing the person as a worker, if exactly one (else None: the scheme)."""
+    orgs = {m.org_id for m in current_memberships(db, person_id) if m.role == "worker"}
+    return orgs.pop() if len(orgs) == 1 else None
+
+
 def issuable_people(db: Session, org_id: int) -> list[tuple[Person, dict, Passport | None]]:
     """Current members of an organisation with their Care Certificate summary and current passport."""
     from passport.core.services import people_in_org

@@ -1,0 +1,303 @@
+"""Renderings of a passport, made on first request and cached in ``certificates_artifact``:
+the QR as PNG and SVG, a phone-gallery image, and PDFs (A4 and credit-card size) drawn with reportlab.
+
+Issuing never renders anything (bulk re-issue stays fast); the first download does, once.
+"""
+from __future__ import annotations
+
+import io
+import os
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from passport.certificates import qr
+from passport.certificates.models import Artifact, Passport
+from passport.certificates.presentation import view_model
+
+KINDS = {
+    "qr.png": "image/png",
+    "qr.svg": "image/svg+xml",
+    "phone.png": "image/png",
+    "a4.pdf": "application/pdf",
+    "card.pdf": "application/pdf",
+}
+NHS_BLUE = (0, 94, 184)
+
+
+def _font_path(bold: bool = False) -> str:
+    for path in (f"/usr/share/fonts/truetype/dejavu/DejaVuSans{'-Bold' if bold else ''}.ttf",):
+        if os.path.exists(path):
+            return path
+    import reportlab
+
+    return os.path.join(os.path.dirname(reportlab.__file__), "fonts", "VeraBd.ttf" if bold else "Vera.ttf")
+
+
+def artifact(db: Session, p: Passport, kind: str, public_url: str) -> bytes:
+    """The cached rendering ``kind`` (see KINDS) of passport ``p``, rendering and storing it first if
+    needed (flushes; the caller commits). Two requests racing to render both succeed."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+    row = db.get(Artifact, (p.id, kind))
+    if row is not None:
+        return row.content
+    content = RENDERERS[kind](db, p, public_url)
+    try:
+        with db.begin_nested():
+            db.add(Artifact(passport_id=p.id, kind=kind, content=content))
+    except IntegrityError:
+        pass  # another request stored it first: same passport, same picture
+    return content
+
+
+def qr_png(db: Session, p: Passport, public_url: str) -> bytes:
+    return qr.png(p.token, public_url, p.qr_mode, p.qr_version)
+
+
+def qr_svg(db: Session, p: Passport, public_url: str) -> bytes:
+    return qr.svg(p.token, public_url, p.qr_mode, p.qr_version)
+
+
+# --- the phone image ------------------------------------------------------------------------------
+
+
+def phone_png(db: Session, p: Passport, public_url: str) -> bytes:
+    """A 1080 x 1920 image to keep in the phone's photo gallery: name, what is certified, the QR."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    vm = view_model(db, p)
+    W, H, M = 1080, 1920, 60
+    img = Image.new("RGB", (W, H), "white")
+    d = ImageDraw.Draw(img)
+    big, mid, small = (ImageFont.truetype(_font_path(True), 64), ImageFont.truetype(_font_path(True), 40),
+                       ImageFont.truetype(_font_path(), 34))
+    d.rectangle([0, 0, W, 170], fill=NHS_BLUE)
+    d.text((M, 55), "Care training passport", font=mid, fill="white")
+    y = 210
+    for line in _wrap(d, vm["name"], big, W - 2 * M):
+        d.text((M, y), line, font=big, fill="black")
+        y += 80
+    for line in _wrap(d, vm["cc_line"], small, W - 2 * M):
+        d.text((M, y), line, font=small, fill="black")
+        y += 46
+    if vm["competencies"]:
+        d.text((M, y), f"{len(vm['competencies'])} delegated healthcare task(s)", font=small, fill="black")
+        y += 46
+    modules = len(qr.matrix(p.token, public_url, p.qr_mode, p.qr_version)) + 2 * qr.QUIET_ZONE
+    box = (W - 2 * M) // modules  # whole pixels per module: crisp, evenly sized modules
+    code = Image.open(io.BytesIO(qr.png(p.token, public_url, p.qr_mode, p.qr_version, box_size=box)))
+    size = code.size[0]
+    img.paste(code.convert("RGB"), ((W - size) // 2, y + 10))
+    y += size + 30
+    for line in (f"Issued by {vm['issuer']} on {vm['issued_on'].strftime('%-d %B %Y')}",
+                 f"Valid until {vm['valid_until'].strftime('%-d %B %Y')}", "Check the name against photo ID."):
+        for part in _wrap(d, line, small, W - 2 * M):
+            d.text((M, y), part, font=small, fill="black")
+            y += 44
+    if vm["endorsers"]:
+        d.line([M, H - 150, W - M, H - 150], fill=NHS_BLUE, width=3)
+        for i, part in enumerate(_wrap(d, "Endorsed by " + " · ".join(vm["endorsers"]), small, W - 2 * M)[:2]):
+            d.text((M, H - 130 + i * 44), part, font=small, fill=NHS_BLUE)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _wrap(draw, text: str, font, width: int) -> list[str]:
+    lines, cur = [], ""
+    for word in text.split():
+        trial = f"{cur} {word}".strip()
+        if draw.textlength(trial, font=font) <= width or not cur:
+            cur = trial
+        else:
+            lines.append(cur)
+            cur = word
+    return lines + ([cur] if cur else [])
+
+
+# --- PDFs -------------------------------------------------------------------------------------------
+
+
+def _fonts():
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if "PassportSans" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("PassportSans", _font_path()))
+        pdfmetrics.registerFont(TTFont("PassportSans-Bold", _font_path(True)))
+    return "PassportSans", "PassportSans-Bold"
+
+
+def _draw_qr(c, p: Passport, public_url: str, x: float, y: float, size: float) -> None:
+    """Draw the QR as vector squares: ``size`` is the symbol without its quiet zone (kept white around)."""
+    m = qr.matrix(p.token, public_url, p.qr_mode, p.qr_version)
+    n = len(m)
+    cell = size / n
+    quiet = qr.QUIET_ZONE * cell
+    c.setFillColorRGB(1, 1, 1)
+    c.rect(x - quiet, y - quiet, size + 2 * quiet, size + 2 * quiet, stroke=0, fill=1)
+    c.setFillColorRGB(0, 0, 0)
+    for r, row in enumerate(m):
+        run_start = None
+        for col in range(n + 1):
+            dark = col < n and row[col]
+            if dark and run_start is None:
+                run_start = col
+            elif not dark and run_start is not None:
+                c.rect(x + run_start * cell, y + size - (r + 1) * cell, (col - run_start) * cell, cell, stroke=0, fill=1)
+                run_start = None
+
+
+def _lines(c, text: str, font: str, size: float, width: float) -> list[str]:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    lines, cur = [], ""
+    for word in text.split():
+        trial = f"{cur} {word}".strip()
+        if stringWidth(trial, font, size) <= width or not cur:
+            cur = trial
+        else:
+            lines.append(cur)
+            cur = word
+    return lines + ([cur] if cur else [])
+
+
+def a4_pdf(db: Session, p: Passport, public_url: str) -> bytes:
+    """A4 portrait: name, what is certified, competencies, QR (60 mm), endorsers along the bottom."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen import canvas
+
+    regular, bold = _fonts()
+    vm = view_model(db, p)
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4, pageCompression=1)
+    c.setTitle(f"Care training passport – {vm['name']}")
+    W, H = A4
+    M = 18 * mm
+    c.setFillColorRGB(*(v / 255 for v in NHS_BLUE))
+    c.rect(0, H - 28 * mm, W, 28 * mm, stroke=0, fill=1)
+    c.setFillColorRGB(1, 1, 1)
+    c.setFont(bold, 20)
+    c.drawString(M, H - 17 * mm, "Care training passport")
+    c.setFont(regular, 10)
+    c.drawString(M, H - 23 * mm, vm["scheme"])
+    c.setFillColorRGB(0, 0, 0)
+    y = H - 45 * mm
+    c.setFont(bold, 24)
+    c.drawString(M, y, vm["name"])
+    y -= 10 * mm
+    c.setFont(regular, 12)
+    for line in _lines(c, vm["cc_line"], regular, 12, W - 2 * M):
+        c.drawString(M, y, line)
+        y -= 6 * mm
+    y -= 2 * mm
+    c.setFont(regular, 9)
+    for n, title in vm["standards"]:
+        c.drawString(M, y, f"Standard {n}: {title}"[:110])
+        y -= 4.6 * mm
+    if vm["competencies"]:
+        y -= 3 * mm
+        c.setFont(bold, 12)
+        c.drawString(M, y, "Delegated healthcare tasks")
+        y -= 6 * mm
+        c.setFont(regular, 9)
+        for comp in vm["competencies"]:
+            c.drawString(M, y, f"{comp['name'][:70]} – {comp['level_label']}, valid until "
+                               f"{comp['valid_until'].strftime('%-d %B %Y')}")
+            y -= 4.6 * mm
+    qr_size = 60 * mm
+    qx, qy = W - M - qr_size, 48 * mm
+    _draw_qr(c, p, public_url, qx, qy, qr_size)
+    c.setFont(regular, 10)
+    tx = M
+    for i, line in enumerate((f"Issued by {vm['issuer']}", f"Issued on {vm['issued_on'].strftime('%-d %B %Y')}",
+                              f"Valid until {vm['valid_until'].strftime('%-d %B %Y')}", f"Passport ID {vm['short_id']}",
+                              "Scan the code to check this passport.", "Compare the name with photo ID.")):
+        c.drawString(tx, qy + qr_size - 4 * mm - i * 6 * mm, line)
+    _endorsers(c, vm["endorsers"], M, 14 * mm, W - 2 * M, 26 * mm, regular, bold, 10)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _endorsers(c, names, x, y, width, height, regular, bold, size) -> None:
+    """Endorsing organisations along the bottom, each in its own box (their 'logo' tiles)."""
+    if not names:
+        return
+    from reportlab.lib.units import mm
+
+    c.setStrokeColorRGB(*(v / 255 for v in NHS_BLUE))
+    c.setFillColorRGB(*(v / 255 for v in NHS_BLUE))
+    c.setFont(bold, size * 0.8)
+    c.drawString(x, y + height + 1.5 * mm, "Endorsed by")
+    gap = 2 * mm
+    w = (width - gap * (len(names) - 1)) / len(names)
+    for i, name in enumerate(names):
+        bx = x + i * (w + gap)
+        c.setLineWidth(0.8)
+        c.roundRect(bx, y, w, height, 1.5 * mm, stroke=1, fill=0)
+        lines = _lines(c, name, bold, size, w - 3 * mm)[:3]
+        c.setFont(bold, size)
+        for j, line in enumerate(lines):
+            c.drawCentredString(bx + w / 2, y + height / 2 + (len(lines) / 2 - j - 0.8) * size * 1.15, line)
+    c.setFillColorRGB(0, 0, 0)
+
+
+def card_pdf(db: Session, p: Passport, public_url: str) -> bytes:
+    """Credit-card size (85.6 x 54 mm), one page per side: front with name and QR (40 mm), back with
+    what is certified and the endorsers."""
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen import canvas
+
+    regular, bold = _fonts()
+    vm = view_model(db, p)
+    W, H = 85.6 * mm, 53.98 * mm
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(W, H), pageCompression=1)
+    c.setTitle(f"Care training passport card – {vm['name']}")
+    qr_size = 40 * mm
+    qx, qy = W - qr_size - 3 * mm, (H - qr_size) / 2
+    _draw_qr(c, p, public_url, qx, qy, qr_size)
+    c.setFillColorRGB(*(v / 255 for v in NHS_BLUE))
+    c.setFont(bold, 6.5)
+    c.drawString(3 * mm, H - 6 * mm, "Care training passport")
+    c.setFillColorRGB(0, 0, 0)
+    y = H - 12 * mm
+    for line in _lines(c, vm["name"], bold, 9, qx - 6 * mm)[:3]:
+        c.setFont(bold, 9)
+        c.drawString(3 * mm, y, line)
+        y -= 4 * mm
+    c.setFont(regular, 5.5)
+    for line in _lines(c, vm["cc_line"], regular, 5.5, qx - 6 * mm)[:4]:
+        c.drawString(3 * mm, y, line)
+        y -= 2.6 * mm
+    y -= 1 * mm
+    for line in (f"Valid until {vm['valid_until'].strftime('%-d %b %Y')}", f"ID {vm['short_id']}",
+                 "Scan to check. Compare with photo ID."):
+        c.drawString(3 * mm, y, line)
+        y -= 2.6 * mm
+    c.showPage()
+    c.setFont(bold, 7)
+    c.drawString(3 * mm, H - 5 * mm, vm["name"][:50])
+    c.setFont(regular, 5.5)
+    y = H - 9 * mm
+    for line in [vm["cc_line"]] + [f"{comp['name'][:48]} – {comp['level_label']} to "
+                                   f"{comp['valid_until'].strftime('%-d %b %Y')}" for comp in vm["competencies"]]:
+        for part in _lines(c, line, regular, 5.5, W - 6 * mm)[:2]:
+            c.drawString(3 * mm, y, part)
+            y -= 2.5 * mm
+    c.drawString(3 * mm, y - 0.5 * mm, f"Issued by {vm['issuer']}"[:80])
+    _endorsers(c, vm["endorsers"], 3 * mm, 3 * mm, W - 6 * mm, 9 * mm, regular, bold, 5.5)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+RENDERERS = {"qr.png": qr_png, "qr.svg": qr_svg, "phone.png": phone_png, "a4.pdf": a4_pdf, "card.pdf": card_pdf}
+
+
+def drop_cached(db: Session, passport_id: int) -> None:
+    db.execute(sa.delete(Artifact).where(Artifact.passport_id == passport_id))
