@@ -1,0 +1,106 @@
+"""This deployment as an issuer, read in-process from the ``certificates`` plugin.
+
+Everything verify needs from certificates goes through this one module: our own passport keys (for the
+trust store), our status bits (for the verify API), our signed status lists (for the offline page's
+same-origin mirror), the scheme trust key (to sign the trust bundle) and a person's passports (for
+"who checked my passport"). The verify API never makes an HTTP request to its own server.
+"""
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from passport.verify.jose import JoseError
+from passport.verify.trustdata import StatusSnapshot, StatusUnavailable, TrustedIssuer, keys_from_jwks
+
+STATUS_TTL = 6 * 3600
+_bits_cache: dict[tuple, tuple] = {}
+_lock = threading.Lock()
+
+
+def own_issuer(db: Session, public_url: str, name: str) -> TrustedIssuer:
+    """Our own issuer with every published passport key (active, retired, compromised)."""
+    from passport.certificates import keys as keyring
+
+    jwks = [keyring.public_jwk(k) for k in keyring.keys_for(db, ("passport",))]
+    try:
+        keys = keys_from_jwks(jwks)
+    except JoseError:  # pragma: no cover - our own keys are well-formed by construction
+        keys = {}
+    return TrustedIssuer(iss=public_url, name=name, keys=keys, status_base=public_url + "/status", as_of=None,
+                         own=True)
+
+
+def status_snapshot(db: Session, list_id: int, purpose: str, now: int, memo: dict | None = None) -> StatusSnapshot:
+    """Our own status bits, read from the passports themselves. Cached per process until the list's
+    ``updated_at`` changes, so a revocation shows at once and unchanged lists cost one indexed read
+    (one per check: ``memo`` carries it across the three purposes)."""
+    from passport.certificates import status as cstatus
+    from passport.certificates.models import StatusList
+    from passport.errors import NotFound
+
+    memo = {} if memo is None else memo
+    if list_id not in memo:
+        memo[list_id] = db.scalar(sa.select(StatusList.updated_at).where(StatusList.id == list_id))
+    updated = memo[list_id]
+    if updated is None:
+        raise StatusUnavailable("no such status list")
+    bind = db.get_bind()
+    key = (id(bind.engine) if hasattr(bind, "engine") else id(bind), list_id, purpose)
+    with _lock:
+        hit = _bits_cache.get(key)
+    if hit is None or hit[0] != updated:
+        try:
+            bits = cstatus.status_bits(db, list_id, purpose)
+        except NotFound:
+            raise StatusUnavailable("no such status list") from None
+        hit = (updated, bits)
+        with _lock:
+            if len(_bits_cache) > 1000:
+                _bits_cache.clear()
+            _bits_cache[key] = hit
+    return StatusSnapshot(bits=hit[1], issued_at=now, expires_at=now + STATUS_TTL)
+
+
+def status_list_jwt(db: Session, list_id: int, purpose: str, key_dir: str, public_url: str) -> str | None:
+    """Our signed status-list credential (as served at /status/...), or None for an unknown list."""
+    from passport.certificates import status as cstatus
+    from passport.errors import NotFound
+
+    try:
+        return cstatus.status_list_jwt(db, list_id, purpose, key_dir, public_url)
+    except NotFound:
+        return None
+
+
+def trust_signer(db: Session, key_dir: str):
+    """``(private_key, public_jwk)`` of the scheme's active trust key. Raises the certificates plugin's
+    KeyUnavailable (a 503 with instructions) when there is none."""
+    from passport.certificates import keys as keyring
+
+    key = keyring.active_key(db, "trust")
+    return keyring.private_key_for(key, key_dir), keyring.public_jwk(key)
+
+
+def trust_public_jwks(db: Session) -> list[dict]:
+    """Every published trust key (newest first), for pinning by verifiers."""
+    from passport.certificates import keys as keyring
+
+    return [keyring.public_jwk(k) for k in keyring.keys_for(db, ("trust",))]
+
+
+def passport_jtis(db: Session, person_id: int) -> list[str]:
+    """The ids of every passport issued to a person here."""
+    from passport.certificates.models import Passport
+
+    return list(db.scalars(sa.select(Passport.jti).where(Passport.person_id == person_id)))
+
+
+def revocation_reason(db: Session, jti: str) -> str | None:
+    """The issuer's own reason label for a revoked or suspended passport of ours (never in the list)."""
+    from passport.certificates import services
+
+    info = services.passport_status(db, jti)
+    return info.get("reason_label") if info else None

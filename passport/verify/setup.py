@@ -1,0 +1,29 @@
+"""Plugin set-up: navigation, dashboard cards, and nothing else at request time."""
+from __future__ import annotations
+
+from flask import Flask
+
+from passport import db as dbm
+from passport.core.access import is_scheme_admin, orgs_with_role
+from passport.web import add_dashboard_card, add_nav
+
+
+def _accepting_org(principal):
+    from passport.verify.acceptance import ACCEPTING_ROLES
+
+    ids = orgs_with_role(dbm.session, principal, ACCEPTING_ROLES)
+    return {"org_id": ids[0]} if ids else None
+
+
+def init_app(app: Flask) -> None:
+    add_nav(app, "Check a passport", "verify.page", order=60)
+    add_dashboard_card(app, "Check a passport", "verify.page",
+                       "Scan or paste a care passport to see if it is valid. Works offline.", order=40)
+    add_dashboard_card(app, "Who checked my passport", "verify.my_checks",
+                       "Every time an employer or a hospital checked your passport with this service.", order=12)
+    add_dashboard_card(app, "Accept a new starter's passport", "verify.accept_start",
+                       "Check a new starter's passport and add what it certifies to your records, without retyping.",
+                       order=35, url_kwargs=_accepting_org)
+    add_dashboard_card(app, "Trusted issuers", "verify.trust_list",
+                       "Which other passport services the scheme recognises, and the scheme's trust bundle.",
+                       order=85, visible=lambda p: is_scheme_admin(dbm.session, p))

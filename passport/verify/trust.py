@@ -1,0 +1,328 @@
+"""Trust: the issuers this scheme recognises, the trust store every server-side verifier uses, the
+signed trust bundle, and status lists for issuers other than ourselves (fetched, verified, mirrored).
+
+This deployment's own issuer is always trusted. Other deployments are added by a scheme admin by issuer
+URL, with their JWKS pasted or fetched from ``<iss>/.well-known/jwks.json``. Stale data keeps working:
+results say how old the keys and status lists are.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from passport import audit
+from passport.core import services as core_services
+from passport.core.access import Principal, is_scheme_admin
+from passport.db import utcnow
+from passport.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from passport.verify import fetch, own
+from passport.verify.jose import JoseError
+from passport.verify.models import StatusMirror, TrustedIssuer as IssuerRow
+from passport.verify.trustdata import (
+    StatusSnapshot, StatusUnavailable, TrustedIssuer, TrustStore, bundle_payload, keys_from_jwks,
+    parse_status_list, sign_bundle,
+)
+
+FAILED_FETCH_BACKOFF = 60.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What trust services need from the app configuration (passed in, never read from a request)."""
+
+    public_url: str
+    key_dir: str
+    issuer_name: str | None = None
+    allow_http: bool = True
+    fetch_timeout: float = 5.0
+    cache_seconds: float = 10.0
+
+
+_store_cache: dict[tuple, tuple[float, TrustStore]] = {}
+_parsed_status: dict[tuple, StatusSnapshot] = {}
+_failed: dict[str, float] = {}
+_lock = threading.Lock()
+
+
+def invalidate() -> None:
+    """Forget cached trust data in this process (called after any change to the trusted issuers)."""
+    with _lock:
+        _store_cache.clear()
+
+
+def _require_admin(db: Session, principal: Principal | None) -> None:
+    if principal is not None and not is_scheme_admin(db, principal):
+        raise PermissionDenied("Only scheme admins can change which issuers the scheme trusts.")
+
+
+def _actor(principal: Principal | None) -> audit.Actor:
+    return principal.actor if principal is not None else audit.Actor.system("command line")
+
+
+def scheme_info(db: Session) -> dict:
+    """The scheme as stated in the trust bundle: name, Care Certificate version, threshold, endorsers."""
+    scheme = core_services.get_scheme(db)
+    endorsers = [o.name for o in core_services.endorsing_organisations(db)]
+    if scheme is None:
+        return {"name": "", "cc_version": "2025", "quality_threshold": "", "endorsers": endorsers}
+    return {"name": scheme.name, "cc_version": scheme.cc_version, "quality_threshold": scheme.quality_threshold,
+            "endorsers": endorsers}
+
+
+def own_name(db: Session, s: Settings) -> str:
+    if s.issuer_name:
+        return s.issuer_name
+    scheme = core_services.get_scheme(db)
+    return scheme.name if scheme is not None else s.public_url.split("://", 1)[-1]
+
+
+def parse_jwks_text(text: str) -> dict:
+    """Validate a pasted or fetched JWKS; returns it with public members only. ValidationError if bad."""
+    try:
+        data = json.loads(text) if isinstance(text, (str, bytes)) else text
+        keys = keys_from_jwks(data)
+    except (ValueError, JoseError) as exc:
+        raise ValidationError(f"The key set was not accepted: {exc}.", {"jwks": f"The key set was not accepted: {exc}."}
+                              ) from None
+    if not keys:
+        raise ValidationError("The key set has no ES256 passport key.", {"jwks": "The key set has no ES256 (P-256) key."})
+    return {"keys": [k.jwk for k in keys.values()]}
+
+
+def _fetch_jwks(iss: str, s: Settings) -> dict:
+    try:
+        body = fetch.get(iss + "/.well-known/jwks.json", timeout=s.fetch_timeout)
+    except fetch.FetchError as exc:
+        raise ValidationError(f"The keys could not be fetched: {exc}.", {"iss": f"The keys could not be fetched: {exc}."}
+                              ) from None
+    return parse_jwks_text(body)
+
+
+def list_issuers(db: Session, include_removed: bool = False) -> list[IssuerRow]:
+    q = sa.select(IssuerRow).order_by(IssuerRow.name)
+    if not include_removed:
+        q = q.where(IssuerRow.removed_at.is_(None))
+    return list(db.scalars(q))
+
+
+def get_issuer(db: Session, issuer_id: int) -> IssuerRow:
+    row = db.get(IssuerRow, issuer_id) if isinstance(issuer_id, int) else None
+    if row is None:
+        raise NotFound("No such trusted issuer.")
+    return row
+
+
+def add_issuer(db: Session, principal: Principal | None, s: Settings, *, iss: str, name: str,
+               jwks_text: str | None = None, status_base: str | None = None) -> IssuerRow:
+    """Trust another deployment. With ``jwks_text`` its keys are taken as pasted; without, they are
+    fetched from ``<iss>/.well-known/jwks.json``. Scheme admins only."""
+    _require_admin(db, principal)
+    errors = {}
+    try:
+        iss = fetch.check_url(iss, s.allow_http)
+    except fetch.FetchError as exc:
+        errors["iss"] = str(exc).capitalize() + "."
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        errors["name"] = "Enter the name verifiers should show for this issuer (200 characters at most)."
+    if not errors and iss == s.public_url:
+        errors["iss"] = "This is this service's own address; its passports are always trusted."
+    if errors:
+        raise ValidationError("The issuer was not added: " + " ".join(errors.values()), errors)
+    existing = db.scalar(sa.select(IssuerRow).where(IssuerRow.iss == iss))
+    if existing is not None and existing.removed_at is None:
+        raise Conflict(f"{iss} is already trusted (as {existing.name}).")
+    jwks = parse_jwks_text(jwks_text) if (jwks_text or "").strip() else _fetch_jwks(iss, s)
+    row = existing or IssuerRow(iss=iss)
+    now = utcnow()
+    row.name, row.status_base = name, (status_base or iss + "/status").rstrip("/")
+    row.jwks_json, row.jwks_source = json.dumps(jwks, sort_keys=True), "pasted" if (jwks_text or "").strip() else "fetched"
+    row.keys_as_of, row.last_refresh_at, row.last_refresh_error = now, now, ""
+    row.added_by_id, row.added_at, row.removed_at = (principal.person_id if principal else None), now, None
+    db.add(row)
+    db.flush()
+    audit.record(db, _actor(principal), "trusted_issuer.add", "trusted_issuer", row.id, iss=iss, name=name,
+                 source=row.jwks_source, kids=[k["kid"] for k in jwks["keys"]])
+    invalidate()
+    return row
+
+
+def update_keys(db: Session, principal: Principal | None, s: Settings, issuer_id: int, jwks_text: str | None = None
+                ) -> IssuerRow:
+    """Replace a trusted issuer's keys with a pasted JWKS, or re-fetch them when ``jwks_text`` is empty.
+    A failed fetch keeps the old keys (and records the error): verification keeps working on them."""
+    _require_admin(db, principal)
+    row = get_issuer(db, issuer_id)
+    row.last_refresh_at = utcnow()
+    try:
+        jwks = parse_jwks_text(jwks_text) if (jwks_text or "").strip() else _fetch_jwks(row.iss, s)
+    except ValidationError as exc:
+        row.last_refresh_error = exc.message[:500]
+        db.flush()
+        raise
+    row.jwks_json, row.keys_as_of, row.last_refresh_error = json.dumps(jwks, sort_keys=True), utcnow(), ""
+    row.jwks_source = "pasted" if (jwks_text or "").strip() else "fetched"
+    db.flush()
+    audit.record(db, _actor(principal), "trusted_issuer.keys", "trusted_issuer", row.id, iss=row.iss,
+                 source=row.jwks_source, kids=[k["kid"] for k in jwks["keys"]])
+    invalidate()
+    return row
+
+
+def remove_issuer(db: Session, principal: Principal | None, issuer_id: int) -> IssuerRow:
+    """Stop trusting an issuer (kept as history); its passports become ``untrusted_issuer`` here."""
+    _require_admin(db, principal)
+    row = get_issuer(db, issuer_id)
+    if row.removed_at is None:
+        row.removed_at = utcnow()
+        db.flush()
+        audit.record(db, _actor(principal), "trusted_issuer.remove", "trusted_issuer", row.id, iss=row.iss)
+        invalidate()
+    return row
+
+
+def refresh_all(db: Session, s: Settings) -> list[tuple[IssuerRow, str | None]]:
+    """Re-fetch the keys of every trusted issuer whose keys were fetched (CLI/cron), and the status
+    lists already mirrored. Returns (issuer, error or None); failures keep the old data."""
+    out = []
+    for row in list_issuers(db):
+        if row.jwks_source != "fetched":
+            out.append((row, None))
+            continue
+        try:
+            with db.begin_nested():
+                update_keys(db, None, s, row.id)
+            out.append((row, None))
+        except ValidationError as exc:
+            row.last_refresh_error, row.last_refresh_at = exc.message[:500], utcnow()
+            out.append((row, exc.message))
+    store = trust_store(db, s, fresh=True)
+    for mirror in list(db.scalars(sa.select(StatusMirror))):
+        issuer = store.issuer(mirror.iss)
+        if issuer is not None:
+            _refresh_mirror(db, s, issuer, mirror.list_id, mirror.purpose, force=True)
+    return out
+
+
+def _epoch(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp())
+
+
+def trust_store(db: Session, s: Settings, fresh: bool = False) -> TrustStore:
+    """Everything this deployment trusts: itself (live keys) and the trusted issuers (stored keys with
+    their age). Cached per process for ``cache_seconds``."""
+    bind = db.get_bind()
+    cache_key = (id(getattr(bind, "engine", bind)), s.public_url)
+    if not fresh and s.cache_seconds > 0:
+        with _lock:
+            hit = _store_cache.get(cache_key)
+        if hit is not None and time.monotonic() - hit[0] < s.cache_seconds:
+            return hit[1]
+    info = scheme_info(db)
+    issuers = {s.public_url: own.own_issuer(db, s.public_url, own_name(db, s))}
+    for row in list_issuers(db):
+        try:
+            keys = keys_from_jwks(json.loads(row.jwks_json))
+        except (ValueError, JoseError):  # stored data was validated on the way in; never break verification
+            keys = {}
+        issuers[row.iss] = TrustedIssuer(iss=row.iss, name=row.name, keys=keys, status_base=row.status_base,
+                                         as_of=_epoch(row.keys_as_of))
+    store = TrustStore(issuers=issuers, scheme_name=info["name"], endorsers=info["endorsers"], as_of=None,
+                       source="database")
+    with _lock:
+        _store_cache[cache_key] = (time.monotonic(), store)
+    return store
+
+
+def trust_bundle(db: Session, s: Settings, now: int | None = None) -> str:
+    """The scheme's signed trust bundle (docs/token-format.md), signed with the certificates "trust" key."""
+    store = trust_store(db, s, fresh=True)
+    private, jwk = own.trust_signer(db, s.key_dir)
+    payload = bundle_payload(store, s.public_url, scheme_info(db), now)
+    return sign_bundle(private, jwk["kid"], payload)
+
+
+# --- status lists ----------------------------------------------------------------------------------
+
+
+def _refresh_mirror(db: Session, s: Settings, issuer: TrustedIssuer, list_id: int, purpose: str,
+                    force: bool = False) -> StatusMirror | None:
+    url = f"{issuer.status_base}/{list_id}/{purpose}"
+    row = db.scalar(sa.select(StatusMirror).where(StatusMirror.iss == issuer.iss, StatusMirror.list_id == list_id,
+                                                  StatusMirror.purpose == purpose))
+    with _lock:
+        failed_at = _failed.get(url)
+    if not force and failed_at is not None and time.monotonic() - failed_at < FAILED_FETCH_BACKOFF:
+        return row
+    try:
+        jws = fetch.get(url, timeout=s.fetch_timeout).decode("ascii").strip()
+        snap = parse_status_list(jws, issuer, purpose, list_id)
+    except (fetch.FetchError, JoseError, UnicodeDecodeError):
+        with _lock:
+            _failed[url] = time.monotonic()
+        return row
+    row = row or StatusMirror(iss=issuer.iss, list_id=list_id, purpose=purpose)
+    row.jwt, row.fetched_at = jws, utcnow()
+    row.issued_at = datetime.fromtimestamp(snap.issued_at, timezone.utc)
+    row.expires_at = datetime.fromtimestamp(snap.expires_at, timezone.utc)
+    db.add(row)
+    db.flush()
+    with _lock:
+        _failed.pop(url, None)
+    return row
+
+
+def _remote_jwt(db: Session, s: Settings, issuer: TrustedIssuer, list_id: int, purpose: str, now: int
+                ) -> StatusMirror | None:
+    row = db.scalar(sa.select(StatusMirror).where(StatusMirror.iss == issuer.iss, StatusMirror.list_id == list_id,
+                                                  StatusMirror.purpose == purpose))
+    if row is None or _epoch(row.expires_at) < now:
+        row = _refresh_mirror(db, s, issuer, list_id, purpose) or row
+    return row
+
+
+def status_source(db: Session, s: Settings, now: int):
+    """A StatusSource for the verifier: our own bits in-process; other issuers' lists from the mirror,
+    refreshed when expired (a failed refresh leaves the stale copy, which the verifier reports)."""
+
+    memo: dict = {}
+
+    def source(issuer: TrustedIssuer, list_id: int, purpose: str) -> StatusSnapshot:
+        if issuer.own:
+            return own.status_snapshot(db, list_id, purpose, now, memo)
+        row = _remote_jwt(db, s, issuer, list_id, purpose, now)
+        if row is None:
+            raise StatusUnavailable("never fetched")
+        key = (issuer.iss, list_id, purpose, row.fetched_at)
+        with _lock:
+            snap = _parsed_status.get(key)
+        if snap is None:
+            try:
+                snap = parse_status_list(row.jwt, issuer, purpose, list_id)
+            except JoseError:
+                raise StatusUnavailable("stored list no longer verifies") from None
+            with _lock:
+                if len(_parsed_status) > 1000:
+                    _parsed_status.clear()
+                _parsed_status[key] = snap
+        return snap
+
+    return source
+
+
+def status_list_jwt(db: Session, s: Settings, iss: str, list_id: int, purpose: str) -> str | None:
+    """A signed status list for the offline page, same-origin: ours, or a trusted issuer's mirrored copy."""
+    store = trust_store(db, s)
+    issuer = store.issuer(iss)
+    if issuer is None:
+        return None
+    if issuer.own:
+        return own.status_list_jwt(db, list_id, purpose, s.key_dir, s.public_url)
+    row = _remote_jwt(db, s, issuer, list_id, purpose, int(time.time()))
+    return row.jwt if row is not None else None
