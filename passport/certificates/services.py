@@ -7,6 +7,7 @@ Callers commit. The token, status-list and key functions the verify plugin needs
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import date, datetime, timedelta
 from typing import Callable, Iterable
 
@@ -45,12 +46,17 @@ def _actor(principal: Principal | None, actor: audit.Actor | None) -> audit.Acto
     return actor or (principal.actor if principal is not None else audit.Actor.system("command line"))
 
 
+def _can_see(db: Session, principal: Principal, person_id: int) -> bool:
+    # The holder always sees their own passports, whatever token they use; otherwise the core rule.
+    return principal.person_id == person_id or can_view_person(db, principal, person_id)
+
+
 def get_passport(db: Session, principal: Principal | None, passport_id: int) -> Passport:
     """One passport, if the principal may see it (the holder, or staff who can see the holder)."""
     p = db.get(Passport, passport_id) if isinstance(passport_id, int) else None
     if p is None:
         raise NotFound("No such passport.")
-    if principal is not None and not can_view_person(db, principal, p.person_id):
+    if principal is not None and not _can_see(db, principal, p.person_id):
         raise PermissionDenied("You cannot see this passport.")
     return p
 
@@ -63,7 +69,7 @@ def list_for_person(db: Session, principal: Principal | None, person_id: int) ->
     """A person's passports, newest first. A worker sees only their own; staff see people they can see."""
     if db.get(Person, person_id) is None:
         raise NotFound("No such person.")
-    if principal is not None and not can_view_person(db, principal, person_id):
+    if principal is not None and not _can_see(db, principal, person_id):
         raise PermissionDenied("You cannot see this person's passports.")
     return list(db.scalars(sa.select(Passport).where(Passport.person_id == person_id)
                            .order_by(Passport.issued_at.desc(), Passport.id.desc())))
@@ -134,7 +140,8 @@ def stated_facts(db: Session, person_id: int, provider=None) -> dict:
     """What a passport issued now would state (name, Care Certificate, competencies)."""
     person = db.get(Person, person_id)
     fw, mask, awarded = _care_certificate(db, person_id)
-    return {"g": person.given_name, "f": person.family_name, "fw": fw, "s": mask,
+    return {"g": unicodedata.normalize("NFC", person.given_name), "f": unicodedata.normalize("NFC", person.family_name),
+            "fw": fw, "s": mask,
             "d": awarded.isoformat() if awarded else None, "dt": _competencies(db, person_id, provider)}
 
 
@@ -221,7 +228,7 @@ def issue_passport(db: Session, principal: Principal | None, person_id: int, org
     for old in db.scalars(sa.select(Passport).where(
             Passport.person_id == person.id, Passport.id != p.id, Passport.superseded_at.is_(None),
             Passport.revoked_at.is_(None))):
-        old.superseded_at, old.superseded_by_id, old.status_changed_by = now, p.id, who.label[:200]
+        old.superseded_at, old.superseded_by, old.status_changed_by = now, p, who.label[:200]
         touch(db, old.status_list_id)
     db.flush()
     audit.record(db, who, "passport.issue", "passport", p.id, org_id=org_id, person_id=person.id,
