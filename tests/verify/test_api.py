@@ -1,0 +1,281 @@
+"""POST /api/v1/verify and /batch: results, the negative list, bad requests, CORS, rate limits, logging."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from passport.verify.models import VerificationCheck
+
+from .tokens import SigningIssuer, negative_cases, numeric
+
+URL = "/api/v1/verify"
+
+
+def post(client, body, **kw):
+    return client.post(URL, json=body, **kw)
+
+
+def test_valid_own_passport(client, db, issue, worker, home):
+    p = issue(worker, home)
+    resp = post(client, {"token": p.token})
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["result"] == "valid", body["reason"]
+    assert set(body) >= {"result", "reason", "passport", "issuer", "checked_at"}
+    assert body["passport"]["holder"]["name"] == "Amelia Okonkwo-Richardson"
+    assert body["passport"]["care_certificate"]["complete"] is True
+    assert body["issuer"]["iss"] == "https://passport.test" and body["issuer"]["trusted"] is True
+    assert body["issuer"]["name"] == "Test Care Passport Scheme"
+    assert body["issuer"]["endorsers"] == ["Wessex Valley NHS Foundation Trust (test)"]
+    assert body["status"]["checked"] is True
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    assert resp.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("form", ["url", "numeric_url"])
+def test_whole_qr_url(client, issue, worker, home, form):
+    p = issue(worker, home)
+    text = f"https://passport.test/v#{p.token if form == 'url' else numeric(p.token)}"
+    assert post(client, {"token": text}).get_json()["result"] == "valid"
+
+
+def test_revoked_suspended_superseded(app, client, db, issue, worker, home):
+    from passport.certificates import services as cservices
+
+    first = issue(worker, home)
+    second = cservices.supersede(db, None, first.id, key_dir=app.config["KEY_DIR"], public_url=app.config["PUBLIC_URL"])
+    assert post(client, {"token": first.token}).get_json()["result"] == "superseded"
+    cservices.suspend(db, None, second.id)
+    body = post(client, {"token": second.token}).get_json()
+    assert body["result"] == "suspended" and "investigation" in body["reason"].lower()
+    cservices.reinstate(db, None, second.id)
+    assert post(client, {"token": second.token}).get_json()["result"] == "valid"
+    cservices.revoke(db, None, second.id, "fraud")
+    body = post(client, {"token": second.token}).get_json()
+    assert body["result"] == "revoked"
+    assert "Reason given by the issuer" in body["reason"]
+    assert body["passport"]["holder"]["family_name"] == "Okonkwo-Richardson"
+
+
+def test_compromised_key_makes_everything_invalid(app, client, db, issue, worker, home):
+    from passport.certificates import keys as keyring
+
+    p = issue(worker, home)
+    keyring.compromise_key(db, p.key.kid)
+    body = post(client, {"token": p.token}).get_json()
+    assert body["result"] == "invalid" and "compromised" in body["reason"]
+
+
+def test_negative_list_through_the_api(client, other_issuer):
+    for name, text, expected in negative_cases(other_issuer):
+        if isinstance(text, bytes):
+            continue  # JSON cannot carry raw bytes; covered by the non-UTF-8 body test
+        resp = post(client, {"token": text})
+        assert resp.status_code == 200, name
+        assert resp.get_json()["result"] == expected, (name, resp.get_json()["reason"])
+
+
+def test_other_issuer_trusted_and_named_from_trust_data(client, other_issuer):
+    body = post(client, {"token": other_issuer.sign()}).get_json()
+    assert body["result"] == "valid"
+    assert body["issuer"]["name"] == "Kennet Valley Care Group"
+    assert body["trust"]["age_seconds"] is not None
+
+
+def test_other_issuer_revocation_via_mirror(client, other_issuer):
+    claims = other_issuer.claims()
+    other_issuer.set_bit("revocation", claims["st"][1])
+    other_issuer.mirror()
+    assert post(client, {"token": other_issuer.sign(claims)}).get_json()["result"] == "revoked"
+
+
+def test_stale_mirror_gives_status_unknown_with_age(client, other_issuer, monkeypatch):
+    import time
+
+    from passport.verify import fetch
+
+    def offline(url, **kw):
+        raise fetch.FetchError("offline")
+
+    monkeypatch.setattr(fetch, "get", offline)  # the issuer is unreachable (no network in tests)
+    other_issuer.mirror(iat=int(time.time()) - 8 * 3600)
+    body = post(client, {"token": other_issuer.sign()}).get_json()
+    assert body["result"] == "valid_status_unknown"
+    assert body["status"]["stale"] is True and body["status"]["age_seconds"] >= 8 * 3600
+
+
+def test_batch(client, issue, worker, home, other_issuer):
+    p = issue(worker, home)
+    tokens = [p.token, other_issuer.sign(), "junk", SigningIssuer("https://x.test").sign()]
+    resp = client.post(URL + "/batch", json={"tokens": tokens})
+    assert resp.status_code == 200
+    assert [r["result"] for r in resp.get_json()["results"]] == ["valid", "valid", "invalid", "untrusted_issuer"]
+
+
+def test_batch_limits(client):
+    assert client.post(URL + "/batch", json={"tokens": ["x"] * 101}).status_code == 400
+    assert client.post(URL + "/batch", json={"tokens": []}).status_code == 400
+    assert client.post(URL + "/batch", json={"tokens": [1, 2]}).status_code == 400
+    assert client.post(URL + "/batch", json={"token": "x"}).status_code == 400
+
+
+@pytest.mark.parametrize("kwargs,status,code", [
+    ({"data": "token=abc", "content_type": "text/plain"}, 415, "unsupported_media_type"),
+    ({"data": "token=abc", "content_type": "application/x-www-form-urlencoded"}, 415, "unsupported_media_type"),
+    ({"data": "{not json", "content_type": "application/json"}, 400, "malformed_json"),
+    ({"data": b'{"token": "\xff\xfe"}', "content_type": "application/json"}, 400, "bad_encoding"),
+    ({"data": "[1, 2]", "content_type": "application/json"}, 400, "malformed_json"),
+    ({"data": '{"token": ' + "[" * 50 + "]" * 50 + "}", "content_type": "application/json"}, 400, "too_deep"),
+    ({"data": '{"token": 12}', "content_type": "application/json"}, 400, "validation_error"),
+    ({"data": '{"tok": "x"}', "content_type": "application/json"}, 400, "validation_error"),
+    ({"data": "", "content_type": "application/json"}, 400, "malformed_json"),
+    ({"data": '{"token": "' + "[" * 100000 + '"}', "content_type": "application/json"}, 200, None),
+])
+def test_bad_requests_are_clean_4xx(client, kwargs, status, code):
+    resp = client.post(URL, **kwargs)
+    assert resp.status_code == status, resp.get_data(as_text=True)[:200]
+    body = resp.get_json()
+    if code:
+        assert body["error"] == code and body["message"]
+    else:
+        assert body["result"] == "invalid"
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_big_body_is_413(client, app):
+    big = json.dumps({"token": "A" * (app.config["VERIFY_MAX_JSON_BYTES"] + 10)})
+    resp = client.post(URL, data=big, content_type="application/json")
+    assert resp.status_code == 413 and resp.get_json()["error"] == "payload_too_large"
+    resp = client.post(URL + "/batch", data=big, content_type="application/json")
+    assert resp.status_code == 413
+
+
+def test_deep_nesting_without_closing(client):
+    resp = client.post(URL, data="[" * 200000, content_type="application/json")
+    assert resp.status_code == 400
+
+
+def test_qr_photo(client, issue, worker, home):
+    import qrcode
+
+    p = issue(worker, home)
+    img = qrcode.make(f"https://passport.test/v#{p.token}", error_correction=qrcode.constants.ERROR_CORRECT_Q)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    png = buf.getvalue()
+    resp = client.post(URL, data=png, content_type="image/png")
+    assert resp.status_code == 200 and resp.get_json()["result"] == "valid"
+    resp = client.post(URL, data={"image": (io.BytesIO(png), "qr.png")}, content_type="multipart/form-data")
+    assert resp.status_code == 200 and resp.get_json()["result"] == "valid"
+
+
+@pytest.mark.parametrize("data", [b"", b"not an image at all", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100,
+                                  b"\xff\xd8\xff\xe0" + b"junk" * 50, b"GIF89a" + b"\x00" * 20])
+def test_junk_images_refused_cleanly(client, data):
+    resp = client.post(URL, data=data, content_type="image/png")
+    assert resp.status_code == 400 and resp.get_json()["error"] == "unreadable_image"
+
+
+def test_image_without_a_qr_code(client):
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (200, 200), "white").save(buf, format="PNG")
+    resp = client.post(URL, data=buf.getvalue(), content_type="image/png")
+    assert resp.status_code == 400 and "No QR code" in resp.get_json()["message"]
+
+
+def test_decompression_bomb_image(client):
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("1", (12000, 12000), 1).save(buf, format="PNG")  # tiny file, 144 megapixels
+    resp = client.post(URL, data=buf.getvalue(), content_type="image/png")
+    assert resp.status_code == 400 and resp.get_json()["error"] == "unreadable_image"
+
+
+def test_multipart_without_image_field(client):
+    resp = client.post(URL, data={"other": (io.BytesIO(b"x"), "x.png")}, content_type="multipart/form-data")
+    assert resp.status_code == 400
+
+
+def test_preflight_cors(client):
+    resp = client.options(URL, headers={"Origin": "https://verifier.example", "Access-Control-Request-Method": "POST",
+                                        "Access-Control-Request-Headers": "content-type"})
+    assert resp.status_code == 200
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in resp.headers["Access-Control-Allow-Methods"]
+    assert "Content-Type" in resp.headers["Access-Control-Allow-Headers"]
+
+
+def test_rate_limited_per_client(app, client):
+    old = app.config["VERIFY_RATE_LIMIT"]
+    app.config["VERIFY_RATE_LIMIT"] = "3 per minute"
+    try:
+        codes = [post(client, {"token": "junk"}).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        resp = post(client, {"token": "junk"})
+        assert resp.get_json()["error"] == "too_many_requests"
+        other = client.post(URL, json={"token": "junk"}, environ_base={"REMOTE_ADDR": "10.9.9.9"})
+        assert other.status_code == 200  # another client has its own allowance
+    finally:
+        app.config["VERIFY_RATE_LIMIT"] = old
+
+
+def test_batch_counts_each_token(app, client):
+    old = app.config["VERIFY_RATE_LIMIT"]
+    app.config["VERIFY_RATE_LIMIT"] = "10 per minute"
+    try:
+        assert client.post(URL + "/batch", json={"tokens": ["a"] * 8}).status_code == 200
+        assert client.post(URL + "/batch", json={"tokens": ["a"] * 8}).status_code == 429
+    finally:
+        app.config["VERIFY_RATE_LIMIT"] = old
+
+
+def test_check_is_logged_without_the_token(client, db, issue, worker, home, make_person, api_token):
+    from passport.verify.services import passport_ref
+
+    p = issue(worker, home)
+    lead = make_person(home, "training_lead")
+    post(client, {"token": p.token}, headers=api_token(lead, home.id, "training_lead"),
+         environ_base={"REMOTE_ADDR": "203.0.113.77"})
+    row = db.scalar(sa.select(VerificationCheck).order_by(VerificationCheck.id.desc()).limit(1))
+    assert row.result == "valid" and row.channel == "api" and row.org_id == home.id
+    assert row.passport_ref == passport_ref("https://passport.test", p.jti)
+    assert row.client_net == "203.0.113.0/24"
+    for value in vars(row).values():
+        assert p.token not in str(value) and p.jti not in str(value)
+
+
+def test_ipv6_truncated():
+    from passport.verify.services import truncate_address
+
+    assert truncate_address("2001:db8:1234:5678::1") == "2001:db8:1234::/48"
+    assert truncate_address("not an address") == ""
+
+
+def test_fuzz_never_500(client):
+    import random
+
+    rng = random.Random(5)
+    alphabet = "{}[]\":,.0123456789abcdefAZ_-\\ \n\x00éß"
+    for _ in range(150):
+        body = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
+        for path in (URL, URL + "/batch"):
+            resp = client.post(path, data=body.encode("utf-8"), content_type="application/json")
+            assert resp.status_code < 500, body
+
+
+def test_openapi_documents_verify(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert "post" in doc["paths"]["/verify"] and "post" in doc["paths"]["/verify/batch"]
+    assert doc["paths"]["/verify"]["post"]["security"] == []
+
+
+def test_trust_summary(client, other_issuer):
+    body = client.get(URL + "/trust").get_json()
+    names = [i["name"] for i in body["issuers"]]
+    assert "Kennet Valley Care Group" in names and body["issuers"][0]["own"] is True
