@@ -22,7 +22,8 @@ if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
 fi
 
 tmp="$(mktemp -d)"
-port="${PG_TEST_PORT:-55432}"
+# A free port unless PG_TEST_PORT is given, so several runs (and other servers) can coexist.
+port="${PG_TEST_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 run_as=()
 if [ "$(id -u)" = 0 ]; then
   # PostgreSQL refuses to run as root: use the postgres user (created by Debian's package) or make one.
@@ -34,7 +35,8 @@ cleanup() { "${run_as[@]}" "$bindir/pg_ctl" -D "$tmp/data" -m immediate stop >/d
 trap cleanup EXIT
 "${run_as[@]}" "$bindir/initdb" -D "$tmp/data" -U passport --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 "${run_as[@]}" "$bindir/pg_ctl" -D "$tmp/data" -l "$tmp/log" -w \
-  -o "-p $port -k $tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null
+  -o "-p $port -k $tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null \
+  || { echo "PostgreSQL did not start:" >&2; cat "$tmp/log" >&2; exit 1; }
 "${run_as[@]}" "$bindir/createdb" -h 127.0.0.1 -p "$port" -U passport passport_test
 echo "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') running on 127.0.0.1:$port" >&2
 export PASSPORT_TEST_DATABASE_URL="postgresql+psycopg://passport@127.0.0.1:$port/passport_test"
