@@ -1,14 +1,17 @@
 """Fixtures for the certificates tests: keys in the app's KEY_DIR and workers with Care Certificates."""
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
 
 from passport import audit
 from passport.certificates import keys as keyring, services
+from passport.certificates.models import SigningKey
 from passport.core import records
 from passport.core.access import today
+from passport.db import utcnow
 
 
 @pytest.fixture
@@ -21,12 +24,29 @@ def public_url(app):
     return app.config["PUBLIC_URL"]
 
 
+_KEY_CACHE: dict[str, dict] = {}
+
+
 @pytest.fixture
 def keys(db, key_dir):
-    """A fresh active passport key and Open Badges key (any left active by other tests are rotated out)."""
+    """An active passport key (ES256) and Open Badges key (RS256). Key files are generated once per session
+    (RSA generation is slow) and their public rows re-recorded in each test's transaction; a test that
+    destroys a file gets a freshly generated key next time."""
     out = {}
     for purpose in ("passport", "openbadge"):
-        out[purpose], _old = keyring.rotate_key(db, key_dir, purpose, actor=audit.Actor.system("tests"))
+        cached = _KEY_CACHE.get(purpose)
+        if cached and os.path.exists(os.path.join(key_dir, f"{purpose}-{cached['kid']}.pem")):
+            current = keyring.current_key(db, purpose)
+            if current is not None:
+                keyring.retire_key(db, current.kid)
+            key = SigningKey(**cached, status="active", active_from=utcnow().replace(microsecond=0))
+            db.add(key)
+            db.flush()
+        else:
+            key, _old = keyring.rotate_key(db, key_dir, purpose, actor=audit.Actor.system("tests"))
+            _KEY_CACHE[purpose] = {"kid": key.kid, "alg": key.alg, "purpose": purpose,
+                                   "public_jwk_json": key.public_jwk_json}
+        out[purpose] = key
     return out
 
 
