@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 
-from flask import Response, abort, current_app, render_template, request, send_file, url_for
+from flask import Response, abort, render_template, request, url_for
 
 from passport import db as dbm
 from passport.verify import bp, own, settings, trust
@@ -57,7 +57,8 @@ def page():
 @bp.get("/v/sw.js")
 def service_worker():
     """The service worker, served under /v so it may control the page (scope ``/v``)."""
-    resp = send_file(os.path.join(STATIC_DIR, "sw.js"), mimetype="text/javascript", max_age=0)
+    with open(os.path.join(STATIC_DIR, "sw.js"), encoding="utf-8") as fh:
+        resp = Response(fh.read(), mimetype="text/javascript")
     resp.headers["Service-Worker-Allowed"] = "/v"
     resp.headers["Cache-Control"] = "no-cache"
     return resp
