@@ -1,10 +1,11 @@
 """QR codes for passport tokens: the text, the size rule, and PNG/SVG images.
 
 The QR holds ``<PUBLIC_URL>/v#<compact JWS>`` at error correction Q, version 22 or lower. When the
-whole text in byte mode would need a version above 22 (a full Care Certificate plus several delegated
-competencies), the JWS is written as SMART Health Card digit pairs (each character c -> ord(c) - 45,
-two digits) in a numeric-mode segment after the byte-mode URL prefix: about 20% more capacity. The
-fragment is then all digits; ``token_from_qr_text`` turns either form back into the JWS.
+whole text in byte mode would need a version above 20 (a full Care Certificate plus delegated
+competencies) and digits need a smaller one, the JWS is written as SMART Health Card digit pairs
+(each character c -> ord(c) - 45, two digits) in a numeric-mode segment after the byte-mode URL
+prefix: about 20% more capacity. The fragment is then all digits; ``token_from_qr_text`` (and the
+verify plugin) turn either form back into the JWS.
 """
 from __future__ import annotations
 
@@ -75,25 +76,38 @@ def _build(jws: str, public_url: str, mode: str) -> qrcode.QRCode:
 
 def fit(jws: str, public_url: str) -> tuple[str, int]:
     """Choose the encoding and return ``(mode, version)`` without drawing anything (cheap).
-    Byte mode (the plain JWS in the fragment) when it fits version 22, else numeric digits.
-    Raises QRTooLarge when neither fits."""
+
+    Byte mode (the plain JWS in the fragment, as in docs/token-format.md) while it fits version 20;
+    beyond that whichever mode needs the smaller version (byte on a tie), so dense passports stay easy
+    to scan. Raises QRTooLarge when neither fits version 22."""
     if not jws.isascii():
         raise ValueError("a compact JWS is ASCII")
     return _fit_lengths(len(prefix(public_url).encode("utf-8")), len(jws))
 
 
+PREFERRED_BYTE_VERSION = 20
+
+
+def _version(jws_len: int, prefix_len: int, mode: str) -> int | None:
+    try:
+        return _build("a" * jws_len, "h" * (prefix_len - 3), mode).best_fit()
+    except qrcode.exceptions.DataOverflowError:
+        return None
+
+
 @functools.lru_cache(maxsize=4096)
 def _fit_lengths(prefix_len: int, jws_len: int) -> tuple[str, int]:
     # The version depends only on the lengths (ASCII JWS), so the answer is computed once per pair.
-    best = None
-    for mode in ("byte", "numeric"):
-        try:
-            version = _build("a" * jws_len, "h" * (prefix_len - 3), mode).best_fit()
-        except qrcode.exceptions.DataOverflowError:
-            continue
+    byte = _version(jws_len, prefix_len, "byte")
+    if byte is not None and byte <= PREFERRED_BYTE_VERSION:
+        return "byte", byte
+    numeric = _version(jws_len, prefix_len, "numeric")
+    options = [(v, i, m) for i, (m, v) in enumerate((("byte", byte), ("numeric", numeric))) if v is not None]
+    if options:
+        version, _, mode = min(options)
         if version <= MAX_VERSION:
             return mode, version
-        best = version if best is None else min(best, version)
+    best = min((v for v, _, _ in options), default=None)
     raise QRTooLarge(f"The passport would need a version {best or '40+'} QR code; the limit is {MAX_VERSION} "
                      "so it still scans when printed at 4 cm.")
 
