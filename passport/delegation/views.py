@@ -34,8 +34,11 @@ STATUS_TAGS = {"open": "green", "current": "green", "review_due": "yellow", "lap
 
 @bp.app_context_processor
 def _labels():
+    def can_act_for(home_id: int) -> bool:
+        return professional_authority(dbm.session, current_principal(), home_id) is not None
+
     return {"level_labels": LEVEL_LABELS, "status_labels": STATUS_LABELS, "status_tags": STATUS_TAGS,
-            "outcome_labels": OUTCOME_LABELS, "consent_labels": CONSENT_LABELS}
+            "outcome_labels": OUTCOME_LABELS, "consent_labels": CONSENT_LABELS, "can_act_for": can_act_for}
 
 
 def home_or_403(home_id: int) -> Organisation:
