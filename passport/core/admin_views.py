@@ -67,6 +67,8 @@ def organisation(org_id: int):
     p = current_principal()
     can_edit = has_role(dbm.session, p, "org_admin", org_id)
     form = OrganisationForm(obj=org)
+    if request.method == "GET":
+        form.group_name.data = org.group.name if org.group else ""
     if request.method == "POST":
         if not can_edit:
             abort(403)

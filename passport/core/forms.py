@@ -36,6 +36,7 @@ class OrganisationForm(FlaskForm):
                        validators=[DataRequired("Choose the kind of organisation.")])
     cqc_location_id = StringField("CQC location ID", validators=[Optional(), Length(max=20)])
     ods_code = StringField("ODS code", validators=[Optional(), Length(max=10)])
+    group_name = StringField("Provider group", validators=[Optional(), Length(max=200)])
 
 
 class PersonForm(FlaskForm):

@@ -58,6 +58,8 @@ def find_organisation(db: Session, id_or_name: str) -> Organisation:
 
 
 def _org_fields(data: dict) -> dict:
+    """Validate organisation fields. ``group_name`` (optional) names the provider group it belongs to."""
+
     def kind():
         if data.get("kind") not in KIND_CODES:
             raise ValueError("Choose the kind of organisation.")
@@ -68,7 +70,16 @@ def _org_fields(data: dict) -> dict:
         "kind": kind,
         "cqc_location_id": lambda: v.check_cqc_location_id(data.get("cqc_location_id")),
         "ods_code": lambda: v.check_ods_code(data.get("ods_code")),
+        "group_name": lambda: v.check_text(data.get("group_name"), "the group's name", 200, required=False),
     })
+
+
+def _group_id(db: Session, principal: Principal | None, name: str) -> int | None:
+    """The id of the named provider group, creating it on first use; None for no group."""
+    if not name:
+        return None
+    existing = db.scalar(sa.select(OrgGroup).where(OrgGroup.name == name))
+    return (existing or create_group(db, principal, name)).id
 
 
 def _check_org_unique(db: Session, fields: dict, exclude_id: int | None = None) -> None:
@@ -92,7 +103,8 @@ def create_organisation(db: Session, principal: Principal | None, data: dict) ->
         raise PermissionDenied("Only a scheme admin can add organisations.")
     fields = _org_fields(data)
     _check_org_unique(db, fields)
-    org = Organisation(**fields, group_id=data.get("group_id") or None)
+    group_id = _group_id(db, principal, fields.pop("group_name"))
+    org = Organisation(**fields, group_id=group_id)
     db.add(org)
     db.flush()
     audit.record(db, _actor(principal), "organisation.create", "organisation", org.id, org_id=org.id, name=org.name)
@@ -104,6 +116,8 @@ def update_organisation(db: Session, principal: Principal, org_id: int, data: di
     require_role(db, principal, ADMIN_ROLES, org.id)
     fields = _org_fields(data)
     _check_org_unique(db, fields, exclude_id=org.id)
+    fields["group_id"] = _group_id(db, principal if is_scheme_admin(db, principal) else None,
+                                   fields.pop("group_name")) if fields.get("group_name") else None
     changed = {k: val for k, val in fields.items() if getattr(org, k) != val}
     for k, val in changed.items():
         setattr(org, k, val)

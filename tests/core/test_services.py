@@ -155,3 +155,10 @@ def test_care_certificate_summary(db, make_org, make_person):
         records.record_achievement(db, Principal(make_person(org, "training_lead")), person_id=worker.id,
                                    org_id=org.id, framework="2025", standard_number=1, met_on=date(2024, 1, 1),
                                    source="assessment")
+
+
+def test_organisation_groups(db, make_org, make_person):
+    admin = Principal(make_person(make_org(), "scheme_admin"))
+    a = services.create_organisation(db, admin, {"name": "Group Home A", "kind": "care_home", "group_name": "Hilltop Care"})
+    b = services.create_organisation(db, admin, {"name": "Group Home B", "kind": "care_home", "group_name": "Hilltop Care"})
+    assert a.group_id == b.group_id and a.group.name == "Hilltop Care"
