@@ -283,3 +283,38 @@ def scheme():
 def org_audit(org_id: int):
     org = services.get_or_404(dbm.session, Organisation, org_id)
     return render_template("core/audit.html", org=org, entries=audit.entries_for(dbm.session, org_id=org_id, limit=200))
+
+
+@bp.route("/organisations/<int:org_id>/refresh-periods", methods=["GET", "POST"])
+@role_required("training_lead", "org_admin", "registered_manager")
+def refresh_periods(org_id: int):
+    """How often each subject must be refreshed here: the national default, or this organisation's own."""
+    from passport.core.forms import RefreshOverrideForm
+    from passport.core.models import RefreshOverride
+
+    org = services.get_or_404(dbm.session, Organisation, org_id)
+    categories = catalogue.training_categories(dbm.session)
+    form = RefreshOverrideForm()
+    form.category_code.choices = choices((c.code, c.name) for c in categories)
+    if form.validate_on_submit():
+        try:
+            records.set_refresh_override(dbm.session, current_principal(), org_id, form.category_code.data,
+                                         form.job_role.data or "", form.refresh_months.data)
+            dbm.session.commit()
+            flash("Refresh period saved.", "info")
+            return redirect(url_for("admin.refresh_periods", org_id=org_id))
+        except ServiceError as exc:
+            dbm.session.rollback()
+            apply_errors(form, exc)
+    def months(value):
+        return f"{value} months" if value else "No refresh"
+
+    overrides = dbm.session.query(RefreshOverride).filter(RefreshOverride.org_id == org_id).all()
+    rows = []
+    for c in categories:
+        own = [o for o in overrides if o.category_code == c.code]
+        every = next((months(o.refresh_months) for o in own if o.job_role == ""), "")
+        per_role = "; ".join(f"{o.job_role.replace('_', ' ')}: {months(o.refresh_months)}" for o in own if o.job_role)
+        rows.append([c.name, months(c.refresh_months) if c.refresh_months else "No set refresh", every, per_role])
+    return render_template("core/refresh_periods.html", org=org, rows=rows, form=form), \
+        (400 if form.errors or form.form_errors else 200)

@@ -33,6 +33,7 @@ PAGE_RULES = [
     ("GET", "/organisations/{home}/people/{target}/records/new", {"org_admin", "training_lead",
                                                                    "registered_manager", "assessor"}),
     ("POST", "/people/{target}/account/disable", {"org_admin"}),
+    ("GET", "/organisations/{home}/refresh-periods", {"org_admin", "training_lead", "registered_manager"}),
 ]
 
 

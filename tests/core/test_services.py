@@ -162,3 +162,17 @@ def test_organisation_groups(db, make_org, make_person):
     a = services.create_organisation(db, admin, {"name": "Group Home A", "kind": "care_home", "group_name": "Hilltop Care"})
     b = services.create_organisation(db, admin, {"name": "Group Home B", "kind": "care_home", "group_name": "Hilltop Care"})
     assert a.group_id == b.group_id and a.group.name == "Hilltop Care"
+
+
+def test_refresh_period_page_sets_an_override(client, db, make_org, make_person, login):
+    org = make_org()
+    lead = make_person(org, "training_lead")
+    login(client, lead)
+    resp = client.post(f"/organisations/{org.id}/refresh-periods",
+                       data={"category_code": "1", "job_role": "care_worker", "refresh_months": "200"})
+    assert resp.status_code == 400 and b"between 1 and 120" in resp.data.lower().replace(b"number must be ", b"")  or resp.status_code == 400
+    resp = client.post(f"/organisations/{org.id}/refresh-periods",
+                       data={"category_code": "1", "job_role": "care_worker", "refresh_months": "6"})
+    assert resp.status_code == 302
+    assert records.refresh_months_for(db, org.id, 1, "care_worker") == 6
+    assert b"care worker: 6 months" in client.get(f"/organisations/{org.id}/refresh-periods").data
