@@ -229,13 +229,13 @@ def upgrade() -> None:
     sa.CheckConstraint('(framework IS NULL) = (standard_number IS NULL)', name=op.f('ck_courses_assessment_standard_pair')),
     sa.CheckConstraint('pass_mark IS NULL OR pass_mark BETWEEN 1 AND 100', name=op.f('ck_courses_assessment_pass_mark')),
     sa.CheckConstraint('score IS NULL OR score BETWEEN 0 AND 100', name=op.f('ck_courses_assessment_score_range')),
-    sa.CheckConstraint('standard_number IS NOT NULL OR category_code IS NOT NULL', name=op.f('ck_courses_assessment_subject')),
+    sa.CheckConstraint('standard_number IS NOT NULL OR category_code IS NOT NULL OR session_id IS NOT NULL', name=op.f('ck_courses_assessment_subject')),
     sa.ForeignKeyConstraint(['assessor_id'], ['core_person.id'], name=op.f('fk_courses_assessment_assessor_id_core_person'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['category_code'], ['core_training_category.code'], name=op.f('fk_courses_assessment_category_code_core_training_category')),
     sa.ForeignKeyConstraint(['course_id'], ['courses_course.id'], name=op.f('fk_courses_assessment_course_id_courses_course'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['org_id'], ['core_organisation.id'], name=op.f('fk_courses_assessment_org_id_core_organisation'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['person_id'], ['core_person.id'], name=op.f('fk_courses_assessment_person_id_core_person'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['session_id'], ['courses_session.id'], name=op.f('fk_courses_assessment_session_id_courses_session'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['session_id'], ['courses_session.id'], name=op.f('fk_courses_assessment_session_id_courses_session'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_courses_assessment'))
     )
     with op.batch_alter_table('courses_assessment', schema=None) as batch_op:

@@ -184,7 +184,7 @@ class CourseAssessment(Base):
     standard_number: Mapped[int | None]
     category_code: Mapped[int | None] = mapped_column(sa.ForeignKey("core_training_category.code"))
     course_id: Mapped[int | None] = mapped_column(sa.ForeignKey("courses_course.id", ondelete="SET NULL"))
-    session_id: Mapped[int | None] = mapped_column(sa.ForeignKey("courses_session.id", ondelete="SET NULL"))
+    session_id: Mapped[int | None] = mapped_column(sa.ForeignKey("courses_session.id", ondelete="CASCADE"))
     assessed_on: Mapped[date] = mapped_column(sa.Date)
     score: Mapped[int | None]
     pass_mark: Mapped[int | None]
@@ -216,7 +216,9 @@ class CourseAssessment(Base):
         sa.CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
         sa.CheckConstraint("(framework IS NULL) = (standard_number IS NULL)", name="standard_pair"),
         sa.CheckConstraint("framework IS NULL OR " + _in("framework", FRAMEWORKS), name="framework"),
-        sa.CheckConstraint("standard_number IS NOT NULL OR category_code IS NOT NULL", name="subject"),
+        # a standard, a subject, or a course test taken at a session (counts for what the course covers)
+        sa.CheckConstraint("standard_number IS NOT NULL OR category_code IS NOT NULL OR session_id IS NOT NULL",
+                           name="subject"),
         sa.Index("ix_courses_assessment_person", "person_id", "framework", "standard_number"),
     )
 

@@ -1,0 +1,134 @@
+"""Matrix exports: CSV (safe to open in a spreadsheet) and PDF (A4 landscape, for an inspection)."""
+from __future__ import annotations
+
+import csv
+import io
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from passport.courses.matrix import STATE_LABELS, Matrix, job_role_label
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value) -> str:
+    """Neutralise text a spreadsheet would run as a formula (CSV injection): prefix it with an apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def write_csv(rows) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    return out.getvalue()
+
+
+def _uk(d) -> str:
+    return d.strftime("%d/%m/%Y") if d else ""
+
+
+def cell_text(cell) -> str:
+    if cell is None or cell.state == "none":
+        return "Not required"
+    if cell.missing:
+        text = "Missing"
+    elif cell.never_expires:
+        text = f"In date (completed {_uk(cell.completed_on)}, does not expire)"
+    else:
+        text = f"{STATE_LABELS[cell.state]} (expires {_uk(cell.expires_on)})"
+    if cell.booked_on:
+        text += f"; booked {_uk(cell.booked_on)}"
+    return text
+
+
+def matrix_csv(m: Matrix) -> str:
+    header = ["Name", "Job role", "Compliance %"] + [s.name for s in m.subjects]
+    rows = [header]
+    for r in m.rows:
+        rows.append([r.person.full_name, job_role_label(r.job_role), "" if r.percent is None else r.percent]
+                    + [cell_text(r.cells.get(s.code)) for s in m.subjects])
+    rows.append(["Compliance % by subject", "", m.totals.get("percent") or ""]
+                + [m.subject_stats[s.code]["percent"] if m.subject_stats[s.code]["percent"] is not None else ""
+                   for s in m.subjects])
+    return write_csv(rows)
+
+
+class _Vertical(Flowable):
+    """A table header drawn sideways, so twenty subjects fit across A4 landscape."""
+
+    def __init__(self, text: str, size: float = 6.5):
+        super().__init__()
+        self.text, self.size = text[:48], size
+
+    def wrap(self, avail_w, avail_h):
+        return self.size + 2, 34 * mm
+
+    def draw(self):
+        c = self.canv
+        c.saveState()
+        c.setFont("Helvetica", self.size)
+        c.rotate(90)
+        c.drawString(1, -self.size, self.text)
+        c.restoreState()
+
+
+FILL = {"green": colors.HexColor("#007f3b"), "amber": colors.HexColor("#ffeb3b"), "red": colors.HexColor("#d5281b"),
+        "none": colors.HexColor("#f0f4f5")}
+INK = {"green": colors.white, "amber": colors.HexColor("#212b32"), "red": colors.white, "none": colors.HexColor("#4c6272")}
+
+
+def _short(cell) -> str:
+    if cell is None or cell.state == "none":
+        return "–"
+    if cell.missing:
+        return "Missing"
+    if cell.never_expires:
+        return "No expiry"
+    return cell.expires_on.strftime("%d/%m/%y")
+
+
+def matrix_pdf(m: Matrix) -> bytes:
+    """The matrix on A4 landscape: one coloured cell per person and subject with its expiry date, plus
+    compliance by person and subject, and a key (colour is never the only signal: cells carry text)."""
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm,
+                            topMargin=10 * mm, bottomMargin=10 * mm, title=f"Training matrix – {m.org.name}")
+    styles = getSampleStyleSheet()
+    small = styles["BodyText"].clone("small", fontSize=7, leading=8)
+    story = [Paragraph(f"Training matrix – {m.org.name}", styles["Title"]),
+             Paragraph(f"On {m.on.strftime('%-d %B %Y')}. Due soon means expiring within {m.window} days. "
+                       f"Compliance {m.totals.get('percent') if m.totals.get('percent') is not None else '–'}% "
+                       f"({m.totals.get('green', 0) + m.totals.get('amber', 0)} of {m.totals.get('required', 0)} "
+                       "required subjects in date). Cells show the expiry date; 'Missing' means no record.", small),
+             Spacer(1, 3 * mm)]
+    header = [Paragraph("<b>Name</b>", small), Paragraph("<b>Job role</b>", small), Paragraph("<b>%</b>", small)]
+    header += [_Vertical(s.name) for s in m.subjects]
+    data = [header]
+    style = [("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#aeb7bd")),
+             ("FONTSIZE", (0, 1), (-1, -1), 6.5), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+             ("ALIGN", (2, 1), (-1, -1), "CENTER"), ("REPEATROWS", (0, 0), (-1, 0))]
+    for i, r in enumerate(m.rows, start=1):
+        data.append([Paragraph(r.person.full_name, small), Paragraph(job_role_label(r.job_role), small),
+                     "" if r.percent is None else f"{r.percent}"] + [_short(r.cells.get(s.code)) for s in m.subjects])
+        for j, s in enumerate(m.subjects, start=3):
+            state = r.cells[s.code].state if s.code in r.cells else "none"
+            style += [("BACKGROUND", (j, i), (j, i), FILL[state]), ("TEXTCOLOR", (j, i), (j, i), INK[state])]
+    footer = ["Compliance by subject", "", f"{m.totals.get('percent') or '–'}"] + [
+        f"{m.subject_stats[s.code]['percent']}%" if m.subject_stats[s.code]["percent"] is not None else "–"
+        for s in m.subjects]
+    data.append(footer)
+    style.append(("FONTNAME", (0, len(data) - 1), (-1, len(data) - 1), "Helvetica-Bold"))
+    name_w, role_w, pct_w = 42 * mm, 28 * mm, 9 * mm
+    avail = landscape(A4)[0] - 20 * mm - name_w - role_w - pct_w
+    col = max(min(avail / max(len(m.subjects), 1), 20 * mm), 9 * mm)
+    story.append(Table(data, colWidths=[name_w, role_w, pct_w] + [col] * len(m.subjects), style=TableStyle(style)))
+    story += [Spacer(1, 3 * mm), Paragraph("Key: green = in date; yellow = due soon; red = expired or missing; "
+                                           "grey dash = not required for the job role.", small)]
+    doc.build(story)
+    return buf.getvalue()

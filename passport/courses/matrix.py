@@ -1,0 +1,236 @@
+"""The training matrix: for a home, every person by every subject their job role requires, red / amber /
+green, with compliance % by home, subject and person; and the scheme-wide summary across homes.
+
+Both are set-based: the home matrix runs four small queries however many people and subjects there are
+(people, requirements, the status aggregate, upcoming bookings); the scheme summary is one aggregate query.
+A subject's status comes from the person's non-superseded records in it (any organisation: training done
+elsewhere counts): in date if any record has not expired, using the latest expiry.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from passport.core.access import Principal, has_role, today
+from passport.core.models import Membership, Organisation, Person, TrainingCategory, TrainingRecord
+from passport.core.services import get_or_404
+from passport.courses.common import MATRIX_ROLES, current_filter, require_scheme_admin
+from passport.courses.models import CourseBooking, CourseSession, course_category
+from passport.courses.requirements import (
+    JOB_ROLE_LABELS, required_pairs, requirements_by_role, settings_for, status_of,
+)
+from passport.db import utcnow
+from passport.errors import PermissionDenied
+
+STATE_LABELS = {"green": "In date", "amber": "Due soon", "red": "Expired or missing", "none": "Not required"}
+
+
+@dataclass
+class Cell:
+    state: str  # green | amber | red | none (not required)
+    completed_on: date | None = None
+    expires_on: date | None = None
+    never_expires: bool = False
+    booked_on: date | None = None
+
+    @property
+    def missing(self) -> bool:
+        return self.state == "red" and self.completed_on is None
+
+
+@dataclass
+class Row:
+    person: Person
+    job_role: str | None
+    cells: dict[int, Cell] = field(default_factory=dict)
+
+    @property
+    def required(self) -> int:
+        return sum(1 for c in self.cells.values() if c.state != "none")
+
+    @property
+    def in_date(self) -> int:
+        return sum(1 for c in self.cells.values() if c.state in ("green", "amber"))
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.in_date / self.required) if self.required else None
+
+
+@dataclass
+class Matrix:
+    org: Organisation
+    window: int
+    on: date
+    subjects: list[TrainingCategory]
+    rows: list[Row]
+    subject_stats: dict[int, dict] = field(default_factory=dict)
+    totals: dict = field(default_factory=dict)
+
+
+def status_subquery(person_ids=None):
+    """(person_id, category_code, last_completed, expires_on, never_expires) over non-superseded records."""
+    tr, newer = TrainingRecord, aliased(TrainingRecord)
+    q = (sa.select(tr.person_id, tr.category_code,
+                   sa.func.max(tr.completed_on).label("last_completed"),
+                   sa.func.max(tr.expires_on).label("expires_on"),
+                   sa.func.max(sa.case((tr.expires_on.is_(None), 1), else_=0)).label("never_expires"))
+         .where(~sa.exists().where(newer.supersedes_id == tr.id))
+         .group_by(tr.person_id, tr.category_code))
+    if person_ids is not None:
+        q = q.where(tr.person_id.in_(person_ids))
+    return q
+
+
+def can_view_matrix(db: Session, principal: Principal, org_id: int) -> bool:
+    return has_role(db, principal, MATRIX_ROLES, org_id)
+
+
+def home_matrix(db: Session, principal: Principal, org_id: int, window: int | None = None, *,
+                job_role: str | None = None, category: int | None = None, state: str | None = None,
+                search: str | None = None, on: date | None = None) -> Matrix:
+    """The matrix for one organisation, filtered by job role, subject, status or name."""
+    org = get_or_404(db, Organisation, org_id)
+    if not can_view_matrix(db, principal, org_id):
+        raise PermissionDenied("Only the home's training lead, registered manager or admin can see its matrix.")
+    on = on or today()
+    window = window or settings_for(db, org_id).amber_days
+    members = (sa.select(Membership.person_id).where(Membership.org_id == org_id, current_filter(on))
+               .scalar_subquery())
+    # 1. people and job roles
+    people: dict[int, Row] = {}
+    for person, role in db.execute(
+            sa.select(Person, Membership.job_role).join(Membership, Membership.person_id == Person.id)
+            .where(Membership.org_id == org_id, current_filter(on))
+            .order_by(Person.family_name, Person.given_name, Membership.job_role.is_(None))):
+        row = people.setdefault(person.id, Row(person, role))
+        row.job_role = row.job_role or role
+    # 2. requirements by job role
+    by_role = requirements_by_role(db, org_id)
+    needed = {pid: set(by_role.get(r.job_role or "", [])) for pid, r in people.items()}
+    codes = sorted(set().union(*needed.values())) if needed else []
+    subjects = list(db.scalars(sa.select(TrainingCategory).where(TrainingCategory.code.in_(codes))
+                               .order_by(TrainingCategory.name)))
+    # 3. status of every (person, subject) in one aggregate
+    status = {(r.person_id, r.category_code): r for r in db.execute(
+        status_subquery(members).where(TrainingRecord.category_code.in_(codes)))}
+    # 4. upcoming confirmed bookings on courses for those subjects (the action already taken)
+    booked: dict[tuple[int, int], date] = {}
+    for pid, code, starts in db.execute(
+            sa.select(CourseBooking.person_id, course_category.c.category_code, sa.func.min(CourseSession.starts_at))
+            .join(CourseSession, CourseSession.id == CourseBooking.session_id)
+            .join(course_category, course_category.c.course_id == CourseSession.course_id)
+            .where(CourseBooking.person_id.in_(members), CourseBooking.status == "confirmed",
+                   CourseSession.cancelled_at.is_(None), CourseSession.starts_at >= utcnow())
+            .group_by(CourseBooking.person_id, course_category.c.category_code)):
+        booked[(pid, code)] = starts.date() if hasattr(starts, "date") else starts
+    for pid, row in people.items():
+        for s in subjects:
+            st = status.get((pid, s.code))
+            if s.code not in needed[pid]:
+                row.cells[s.code] = Cell("none", st.last_completed if st else None, st.expires_on if st else None,
+                                         bool(st.never_expires) if st else False)
+                continue
+            cell = Cell(status_of(st.expires_on, bool(st.never_expires), window, on) if st else "red",
+                        st.last_completed if st else None, st.expires_on if st else None,
+                        bool(st.never_expires) if st else False, booked.get((pid, s.code)))
+            row.cells[s.code] = cell
+    rows = list(people.values())
+    if job_role:
+        rows = [r for r in rows if r.job_role == job_role]
+    if search:
+        needle = search.strip().lower()
+        rows = [r for r in rows if needle in r.person.full_name.lower()]
+    if category:
+        subjects = [s for s in subjects if s.code == category]
+        for r in rows:
+            r.cells = {k: v for k, v in r.cells.items() if k == category}
+    if state in ("red", "amber", "green"):
+        rows = [r for r in rows if any(c.state == state for c in r.cells.values())]
+    m = Matrix(org=org, window=window, on=on, subjects=subjects, rows=rows)
+    _stats(m)
+    return m
+
+
+def _stats(m: Matrix) -> None:
+    counts = {"green": 0, "amber": 0, "red": 0}
+    for s in m.subjects:
+        c = {"green": 0, "amber": 0, "red": 0}
+        for r in m.rows:
+            cell = r.cells.get(s.code)
+            if cell is not None and cell.state in c:
+                c[cell.state] += 1
+        total = sum(c.values())
+        m.subject_stats[s.code] = {**c, "required": total,
+                                   "percent": round(100 * (c["green"] + c["amber"]) / total) if total else None}
+        for k in counts:
+            counts[k] += c[k]
+    required = sum(counts.values())
+    m.totals = {**counts, "required": required, "people": len(m.rows),
+                "percent": round(100 * (counts["green"] + counts["amber"]) / required) if required else None}
+
+
+def scheme_summary(db: Session, principal: Principal, window: int = 60, on: date | None = None) -> dict:
+    """Compliance across every organisation in one aggregate query: per home, and per subject."""
+    require_scheme_admin(db, principal)
+    on = on or today()
+    soon = on + timedelta(days=window)
+    req = required_pairs()
+    st = status_subquery().subquery("st")
+    never = sa.func.coalesce(st.c.never_expires, 0) == 1
+    green = sa.or_(never, st.c.expires_on > soon)
+    amber = sa.and_(sa.not_(never), st.c.expires_on >= on, st.c.expires_on <= soon)
+    q = (sa.select(req.c.org_id, req.c.category_code, sa.func.count().label("required"),
+                   sa.func.sum(sa.case((green, 1), else_=0)).label("green"),
+                   sa.func.sum(sa.case((amber, 1), else_=0)).label("amber"))
+         .select_from(req.outerjoin(st, sa.and_(st.c.person_id == req.c.person_id,
+                                                st.c.category_code == req.c.category_code)))
+         .group_by(req.c.org_id, req.c.category_code))
+    homes: dict[int, dict] = {}
+    subjects: dict[int, dict] = {}
+    for org_id, code, required, g, a in db.execute(q):
+        for bucket, key in ((homes, org_id), (subjects, code)):
+            agg = bucket.setdefault(key, {"required": 0, "green": 0, "amber": 0})
+            agg["required"] += required
+            agg["green"] += int(g or 0)
+            agg["amber"] += int(a or 0)
+    people = dict(db.execute(sa.select(req.c.org_id, sa.func.count(sa.distinct(req.c.person_id)))
+                             .group_by(req.c.org_id)).all()) if homes else {}
+    names = dict(db.execute(sa.select(Organisation.id, Organisation.name)).all())
+    cats = dict(db.execute(sa.select(TrainingCategory.code, TrainingCategory.name)).all())
+
+    def finish(agg: dict) -> dict:
+        agg["red"] = agg["required"] - agg["green"] - agg["amber"]
+        agg["percent"] = round(100 * (agg["green"] + agg["amber"]) / agg["required"]) if agg["required"] else None
+        return agg
+
+    home_rows = sorted(({"org_id": k, "name": names.get(k, str(k)), "people": people.get(k, 0), **finish(v)}
+                        for k, v in homes.items()), key=lambda r: (r["percent"] if r["percent"] is not None else 101, r["name"]))
+    subject_rows = sorted(({"code": k, "name": cats.get(k, str(k)), **finish(v)} for k, v in subjects.items()),
+                          key=lambda r: (r["percent"] if r["percent"] is not None else 101, r["name"]))
+    total = finish({"required": sum(h["required"] for h in home_rows), "green": sum(h["green"] for h in home_rows),
+                    "amber": sum(h["amber"] for h in home_rows)})
+    return {"window": window, "on": on, "homes": home_rows, "subjects": subject_rows, "total": total}
+
+
+def matrix_json(m: Matrix) -> dict:
+    return {
+        "org_id": m.org.id, "organisation": m.org.name, "on": m.on.isoformat(), "window_days": m.window,
+        "subjects": [{"code": s.code, "name": s.name, **m.subject_stats.get(s.code, {})} for s in m.subjects],
+        "people": [{"person_id": r.person.id, "name": r.person.full_name, "job_role": r.job_role,
+                    "required": r.required, "in_date": r.in_date, "percent": r.percent,
+                    "cells": {str(code): {"state": c.state,
+                                          "completed_on": c.completed_on.isoformat() if c.completed_on else None,
+                                          "expires_on": c.expires_on.isoformat() if c.expires_on else None,
+                                          "never_expires": c.never_expires,
+                                          "booked_on": c.booked_on.isoformat() if c.booked_on else None}
+                              for code, c in r.cells.items()}} for r in m.rows],
+        "totals": m.totals,
+    }
+
+
+def job_role_label(code: str | None) -> str:
+    return JOB_ROLE_LABELS.get(code or "", (code or "Not set").replace("_", " ").capitalize())

@@ -1,0 +1,185 @@
+"""Care Certificate progress: for each standard of the worker's framework, its state and the evidence.
+
+States: not started -> in progress (some evidence, not enough) -> knowledge evidenced -> practice observed
+(knowledge plus enough observations; ready for sign-off) -> signed off (a registered manager's sign-off,
+recorded in the core ledger as a StandardAchievement). A worker who completed the 2015 certificate sees
+the 2025 gap (standard 16) and can top it up.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from passport.core import records
+from passport.core.access import Principal, has_role, today
+from passport.core.models import CCStandard, StandardAchievement
+from passport.core.services import get_scheme
+from passport.courses.common import member_orgs
+from passport.courses.models import Course, CourseAssessment, course_standard
+from passport.errors import Conflict, PermissionDenied, ValidationError
+
+STATES = {
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    "knowledge": "Knowledge evidenced",
+    "practice": "Practice observed",
+    "signed_off": "Signed off",
+}
+STATE_TAGS = {"not_started": "grey", "in_progress": "yellow", "knowledge": "aqua-green", "practice": "blue",
+              "signed_off": "green"}
+# Observations of practice needed before sign-off. A local-policy default, not a national rule (the research
+# gives none): standards with a large practical element (basic life support; health and safety, which covers
+# moving and assisting, fire and hazardous substances) need two.
+OBSERVATIONS_REQUIRED = {12: 2, 13: 2}
+
+
+@dataclass
+class StandardProgress:
+    framework: str
+    number: int
+    title: str
+    state: str = "not_started"
+    knowledge: list = field(default_factory=list)
+    observations: list = field(default_factory=list)
+    observations_needed: int = 1
+    achievement: StandardAchievement | None = None
+
+    @property
+    def label(self) -> str:
+        return STATES[self.state]
+
+    @property
+    def passed_observations(self) -> int:
+        return sum(1 for a in self.observations if a.outcome == "passed")
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "practice"
+
+
+def framework_for(db: Session, person_id: int) -> str:
+    """The worker's Care Certificate version: 2015 if they hold or are working on the 2015 standards (other
+    than a 2025 standard 16 top-up), else the scheme's agreed version (2025 by default)."""
+    used = set(db.scalars(sa.select(StandardAchievement.framework).where(
+        StandardAchievement.person_id == person_id, StandardAchievement.withdrawn_at.is_(None))))
+    used |= set(db.scalars(sa.select(CourseAssessment.framework).where(
+        CourseAssessment.person_id == person_id, CourseAssessment.framework.is_not(None))))
+    if "2015" in used:
+        return "2015"
+    scheme = get_scheme(db)
+    return scheme.cc_version if scheme else "2025"
+
+
+def progress(db: Session, person_id: int, framework: str | None = None) -> dict:
+    """Every standard of the framework with its state and evidence; plus completion and the 2015 -> 2025 gap."""
+    framework = framework or framework_for(db, person_id)
+    standards = list(db.scalars(sa.select(CCStandard).where(CCStandard.framework == framework)
+                                .order_by(CCStandard.number)))
+    items = {s.number: StandardProgress(framework, s.number, s.title,
+                                        observations_needed=OBSERVATIONS_REQUIRED.get(s.number, 1))
+             for s in standards}
+    _fill(db, person_id, framework, items)
+    summary = records.care_certificate_summary(db, person_id)
+    result = {"framework": framework, "standards": list(items.values()), "summary": summary,
+              "complete": summary[framework]["complete"], "awarded_on": summary[framework]["awarded_on"],
+              "signed_off": sum(1 for i in items.values() if i.state == "signed_off"), "total": len(items),
+              "gap": None}
+    if framework == "2015" and summary["2015"]["complete"]:
+        gap = {16: StandardProgress("2025", 16, _title(db, "2025", 16))}
+        _fill(db, person_id, "2025", gap)
+        result["gap"] = gap[16]
+    return result
+
+
+def _title(db: Session, framework: str, number: int) -> str:
+    return db.scalar(sa.select(CCStandard.title).where(CCStandard.framework == framework, CCStandard.number == number)) or ""
+
+
+def _fill(db: Session, person_id: int, framework: str, items: dict[int, StandardProgress]) -> None:
+    assessments = list(db.scalars(sa.select(CourseAssessment).where(CourseAssessment.person_id == person_id)
+                                  .order_by(CourseAssessment.assessed_on, CourseAssessment.id)))
+    session_courses = {a.course_id for a in assessments if a.standard_number is None and a.course_id}
+    covers: dict[int, set[int]] = {}
+    if session_courses:
+        for course_id, number in db.execute(
+                sa.select(course_standard.c.course_id, CCStandard.number)
+                .join(CCStandard, CCStandard.id == course_standard.c.standard_id)
+                .join(Course, Course.id == course_standard.c.course_id)
+                .where(course_standard.c.course_id.in_(session_courses), CCStandard.framework == framework)):
+            covers.setdefault(course_id, set()).add(number)
+    for a in assessments:
+        numbers = ([a.standard_number] if a.framework == framework and a.standard_number
+                   else sorted(covers.get(a.course_id, ())) if a.standard_number is None else [])
+        for n in numbers:
+            if n in items:
+                (items[n].observations if a.kind == "observation" else items[n].knowledge).append(a)
+    for ach in db.scalars(sa.select(StandardAchievement).where(
+            StandardAchievement.person_id == person_id, StandardAchievement.framework == framework,
+            StandardAchievement.withdrawn_at.is_(None)).order_by(StandardAchievement.met_on)):
+        if ach.standard_number in items and items[ach.standard_number].achievement is None:
+            items[ach.standard_number].achievement = ach
+    for item in items.values():
+        knowledge_ok = any(a.outcome == "passed" for a in item.knowledge)
+        if item.achievement is not None:
+            item.state = "signed_off"
+        elif knowledge_ok and item.passed_observations >= item.observations_needed:
+            item.state = "practice"
+        elif knowledge_ok:
+            item.state = "knowledge"
+        elif item.knowledge or item.observations:
+            item.state = "in_progress"
+
+
+def sign_off(db: Session, principal: Principal, person_id: int, framework: str, number: int,
+             org_id: int | None = None, met_on: date | None = None) -> StandardAchievement:
+    """A registered manager signs a standard off once knowledge is evidenced and practice observed.
+    Written to the core ledger (``records.record_achievement``, which emits care_certificate_changed)."""
+    orgs = [org_id] if org_id is not None else member_orgs(db, person_id)
+    org = next((o for o in orgs if has_role(db, principal, "registered_manager", o)), None)
+    if org is None:
+        raise PermissionDenied("Only a registered manager of the worker's organisation can sign off a standard.")
+    if principal.person_id == person_id:
+        raise PermissionDenied("You cannot sign off your own Care Certificate.")
+    items = progress(db, person_id, framework)
+    item = next((s for s in items["standards"] if s.number == number), None)
+    if item is None:
+        raise ValidationError("Unknown standard.", {"standard": f"The {framework} Care Certificate has no standard {number}."})
+    if item.state == "signed_off":
+        raise Conflict(f"Standard {number} is already signed off.")
+    if item.state != "practice":
+        need = item.observations_needed
+        raise ValidationError("Not ready for sign-off.", {"standard": (
+            f"Standard {number} needs knowledge evidenced and {need} observation{'s' if need > 1 else ''} of "
+            "practice before it can be signed off.")})
+    evidence_ids = [a.id for a in item.knowledge + item.observations if a.outcome == "passed"]
+    evidence = "; ".join(_describe(a) for a in item.knowledge + item.observations if a.outcome == "passed")
+    return records.record_achievement(
+        db, principal, person_id=person_id, org_id=org, framework=framework, standard_number=number,
+        met_on=met_on or today(), source="assessment", evidence=evidence[:4000],
+        source_ref="courses:assessments:" + ",".join(str(i) for i in evidence_ids))
+
+
+def _describe(a: CourseAssessment) -> str:
+    who = a.assessor.full_name if a.assessor else "unknown assessor"
+    if a.method == "score":
+        return f"Knowledge test {a.score}% (pass mark {a.pass_mark}%) on {a.assessed_on.isoformat()}, {who}"
+    if a.method == "workbook":
+        return f"Workbook accepted on {a.assessed_on.isoformat()} by {who}"
+    return f"Practice observed ({a.setting}) on {a.assessed_on.isoformat()} by {who}"
+
+
+def progress_json(p: dict) -> dict:
+    def item(s: StandardProgress) -> dict:
+        return {"framework": s.framework, "number": s.number, "title": s.title, "state": s.state,
+                "knowledge_evidence": [a.id for a in s.knowledge],
+                "observations": [a.id for a in s.observations], "observations_needed": s.observations_needed,
+                "signed_off_on": s.achievement.met_on.isoformat() if s.achievement else None,
+                "signed_off_by_id": s.achievement.signed_off_by_id if s.achievement else None}
+
+    return {"framework": p["framework"], "complete": p["complete"],
+            "awarded_on": p["awarded_on"].isoformat() if p["awarded_on"] else None,
+            "signed_off": p["signed_off"], "total": p["total"], "standards": [item(s) for s in p["standards"]],
+            "gap_2025_standard_16": item(p["gap"]) if p["gap"] is not None else None}
