@@ -137,11 +137,24 @@ page_bytes="$(wc -c <"$tmp/dashboard.html" | tr -d ' ')"
 export BENCH_COOKIE="$cookie" BENCH_USER_AGENT="$user_agent"
 
 # --- measure ---------------------------------------------------------------------------------
+# CPU time (user + system, in clock ticks) used so far by gunicorn's master and workers. Other
+# processes on the machine slow the run down but do not add to this, so CPU per request is the steadiest
+# figure when the machine is busy. (A PostgreSQL server's own CPU is not included.)
+server_ticks() {
+  local total=0 pid
+  for pid in "$gunicorn_pid" $(ps -o pid= --ppid "$gunicorn_pid"); do
+    [ -r "/proc/$pid/stat" ] || continue
+    total=$(( total + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}') ))
+  done
+  echo "$total"
+}
 run_wrk() {  # output-name path cookie(yes|no) duration
-  local name="$1" path="$2" with_cookie="$3" d="$4" c=""
+  local name="$1" path="$2" with_cookie="$3" d="$4" c="" before
   [ "$with_cookie" = yes ] && c="$cookie"
-  BENCH_COOKIE="$c" wrk -t "$threads" -c "$connections" -d "$d" --latency -s "$here/health_dashboard.lua" \
+  before="$(server_ticks)"
+  BENCH_COOKIE="$c" wrk -t "$threads" -c "$connections" -d "$d" --timeout 10s --latency -s "$here/health_dashboard.lua" \
     "$base$path" >"$tmp/wrk-$name.txt"
+  echo "SERVER_CPU ticks=$(( $(server_ticks) - before )) hz=$(getconf CLK_TCK)" >>"$tmp/wrk-$name.txt"
   grep -q '^RESULT ' "$tmp/wrk-$name.txt" || { cat "$tmp/wrk-$name.txt" >&2; die "no result from wrk for $name."; }
 }
 if [ "$warmup" != 0 ]; then
@@ -181,7 +194,12 @@ def results(name):
     for r in range(1, rounds + 1):
         with open(os.path.join(env["BENCH_TMP"], f"wrk-{name}-{r}.txt")) as fh:
             line = next(l for l in fh if l.startswith("RESULT "))
-        out.append({k: float(v) for k, v in re.findall(r"(\w+)=([0-9.]+)", line)})
+            fh.seek(0)
+            cpu = next(l for l in fh if l.startswith("SERVER_CPU "))
+        row = {k: float(v) for k, v in re.findall(r"(\w+)=([0-9.]+)", line)}
+        c = {k: float(v) for k, v in re.findall(r"(\w+)=([0-9.]+)", cpu)}
+        row["cpu_ms"] = c["ticks"] / c["hz"] * 1000 / max(row["requests"], 1)
+        out.append(row)
     return out
 
 
@@ -190,8 +208,8 @@ bad = sum(x["non2xx3xx"] for x in h + d)
 if bad:
     sys.exit(f"bench: {int(bad)} responses were not 2xx/3xx; the figures are not valid (BENCH_KEEP=1 keeps the logs).")
 med = lambda rows, k: statistics.median(x[k] for x in rows)
-h_rps, h_p50, h_p99 = med(h, "rps"), med(h, "p50_ms"), med(h, "p99_ms")
-d_rps, d_p50, d_p99 = med(d, "rps"), med(d, "p50_ms"), med(d, "p99_ms")
+h_rps, h_p50, h_p99, h_cpu = med(h, "rps"), med(h, "p50_ms"), med(h, "p99_ms"), med(h, "cpu_ms")
+d_rps, d_p50, d_p99, d_cpu = med(d, "rps"), med(d, "p50_ms"), med(d, "p99_ms"), med(d, "cpu_ms")
 errs = lambda rows: int(sum(x["socket_errors"] for x in rows))
 each = "" if rounds == 1 else f" x {rounds} rounds, alternating; medians of the rounds"
 print()
@@ -204,12 +222,12 @@ print(f"  dashboard:  signed in as {env['BENCH_EMAIL']}; page {int(env['BENCH_PA
 print(f"  server:     gunicorn {env['BENCH_GUNICORN']}, {env['BENCH_WORKERS']} sync workers, 127.0.0.1")
 print(f"  load:       wrk {env['BENCH_THREADS']} threads, {env['BENCH_CONNECTIONS']} connections, "
       f"{env['BENCH_DURATION']} per endpoint{each} (wrk on the same machine)")
-print(f"  {'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'socket errors':>15}")
-print(f"  {'GET /health':<28}{h_rps:>10.1f}{h_p50:>10.2f}{h_p99:>10.2f}{errs(h):>15}")
-print(f"  {'GET / (signed-in dashboard)':<28}{d_rps:>10.1f}{d_p50:>10.2f}{d_p99:>10.2f}{errs(d):>15}")
+print(f"  {'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'server CPU ms/req':>19}{'socket errors':>15}")
+print(f"  {'GET /health':<28}{h_rps:>10.1f}{h_p50:>10.2f}{h_p99:>10.2f}{h_cpu:>19.2f}{errs(h):>15}")
+print(f"  {'GET / (signed-in dashboard)':<28}{d_rps:>10.1f}{d_p50:>10.2f}{d_p99:>10.2f}{d_cpu:>19.2f}{errs(d):>15}")
 if rounds > 1:
     print("  each round (req/s health / dashboard): "
           + ", ".join(f"{a['rps']:.0f} / {b['rps']:.0f}" for a, b in zip(h, d)))
 print(f"  ratio dashboard/health: throughput {d_rps / h_rps:.3f} (health serves {h_rps / d_rps:.1f}x as many "
-      f"requests per second); median latency {d_p50 / h_p50:.1f}x")
+      f"requests per second); median latency {d_p50 / h_p50:.1f}x; server CPU per request {d_cpu / h_cpu:.1f}x")
 PY
