@@ -79,7 +79,13 @@ def _group_id(db: Session, principal: Principal | None, name: str) -> int | None
     if not name:
         return None
     existing = db.scalar(sa.select(OrgGroup).where(OrgGroup.name == name))
-    return (existing or create_group(db, principal, name)).id
+    if existing is not None:
+        return existing.id
+    group = OrgGroup(name=name)  # an organisation's admin may name the group their home belongs to
+    db.add(group)
+    db.flush()
+    audit.record(db, _actor(principal), "group.create", "group", group.id, name=name)
+    return group.id
 
 
 def _check_org_unique(db: Session, fields: dict, exclude_id: int | None = None) -> None:
@@ -116,8 +122,7 @@ def update_organisation(db: Session, principal: Principal, org_id: int, data: di
     require_role(db, principal, ADMIN_ROLES, org.id)
     fields = _org_fields(data)
     _check_org_unique(db, fields, exclude_id=org.id)
-    fields["group_id"] = _group_id(db, principal if is_scheme_admin(db, principal) else None,
-                                   fields.pop("group_name")) if fields.get("group_name") else None
+    fields["group_id"] = _group_id(db, principal, fields.pop("group_name"))
     changed = {k: val for k, val in fields.items() if getattr(org, k) != val}
     for k, val in changed.items():
         setattr(org, k, val)

@@ -170,7 +170,7 @@ def test_refresh_period_page_sets_an_override(client, db, make_org, make_person,
     login(client, lead)
     resp = client.post(f"/organisations/{org.id}/refresh-periods",
                        data={"category_code": "1", "job_role": "care_worker", "refresh_months": "200"})
-    assert resp.status_code == 400 and b"between 1 and 120" in resp.data.lower().replace(b"number must be ", b"")  or resp.status_code == 400
+    assert resp.status_code == 400 and b"nhsuk-error-summary" in resp.data
     resp = client.post(f"/organisations/{org.id}/refresh-periods",
                        data={"category_code": "1", "job_role": "care_worker", "refresh_months": "6"})
     assert resp.status_code == 302
