@@ -136,9 +136,9 @@ def _competencies(db: Session, person_id: int, provider) -> list[list[str]]:
     return [[code, LEVELS[lv], until.isoformat()] for code, (lv, until) in sorted(chosen)]
 
 
-def stated_facts(db: Session, person_id: int, provider=None) -> dict:
+def stated_facts(db: Session, person_id: int, provider=None, person: Person | None = None) -> dict:
     """What a passport issued now would state (name, Care Certificate, competencies)."""
-    person = db.get(Person, person_id)
+    person = person or db.get(Person, person_id)
     fw, mask, awarded = _care_certificate(db, person_id)
     return {"g": unicodedata.normalize("NFC", person.given_name), "f": unicodedata.normalize("NFC", person.family_name),
             "fw": fw, "s": mask,
@@ -153,7 +153,10 @@ def _facts_of(p: Passport) -> dict:
 # --- issuing --------------------------------------------------------------------------------------
 
 
-def _issuing_org(db: Session, principal: Principal | None, person: Person, org_id: int | None) -> int | None:
+def _issuing_org(db: Session, principal: Principal | None, person: Person, org_id: int | None,
+                 same_issuer: bool = False) -> int | None:
+    if org_id is not None and same_issuer and principal is None:
+        return org_id  # a trusted re-issue keeps the original issuer, even after the worker has moved on
     member_orgs = {m.org_id for m in current_memberships(db, person.id)}
     if org_id is not None:
         if db.get(Organisation, org_id) is None:
@@ -180,7 +183,8 @@ def _issuing_org(db: Session, principal: Principal | None, person: Person, org_i
 def issue_passport(db: Session, principal: Principal | None, person_id: int, org_id: int | None = None, *,
                    key_dir: str, public_url: str, competencies: CompetencyProvider | list | None = None,
                    issue_reason: str = "issued", actor: audit.Actor | None = None,
-                   validity: timedelta = DEFAULT_VALIDITY) -> Passport:
+                   validity: timedelta = DEFAULT_VALIDITY, _reissue_of: Passport | None = None,
+                   _key: SigningKey | None = None) -> Passport:
     """Sign and store a passport stating the person's Care Certificate and current competencies, issued
     by ``org_id`` (their employer; None = the scheme). Supersedes their previous passport.
 
@@ -190,17 +194,18 @@ def issue_passport(db: Session, principal: Principal | None, person_id: int, org
     person = db.get(Person, person_id) if isinstance(person_id, int) else None
     if person is None:
         raise NotFound("No such person.")
-    org_id = _issuing_org(db, principal, person, org_id)
-    facts = stated_facts(db, person.id, competencies)
+    org_id = _issuing_org(db, principal, person, org_id, same_issuer=_reissue_of is not None)
+    facts = stated_facts(db, person.id, competencies, person)
     if facts["fw"] is None and not facts["dt"]:
         raise ValidationError(f"There is nothing to certify yet: {person.full_name} has no Care Certificate "
                               "standards signed off and no delegated-task competencies.",
                               {"person": "Sign off at least one Care Certificate standard first."})
-    previous = current_passport(db, person.id)
-    if previous is not None and previous.suspended_at is not None:
+    previous = [_reissue_of] if _reissue_of is not None else list(db.scalars(sa.select(Passport).where(
+        Passport.person_id == person.id, Passport.superseded_at.is_(None), Passport.revoked_at.is_(None))))
+    if any(old.suspended_at is not None for old in previous):
         raise Conflict(f"{person.full_name}'s passport is suspended while it is under investigation. Reinstate "
                        "or revoke it before issuing a new one.")
-    key = active_key(db, "passport")
+    key = _key or active_key(db, "passport")
     now = utcnow().replace(microsecond=0)
     list_id, index = allocate_index(db)
     claims = build_claims(
@@ -225,12 +230,9 @@ def issue_passport(db: Session, principal: Principal | None, person_id: int, org
                  qr_version=version, status_list_id=list_id, status_index=index)
     db.add(p)
     db.flush()
-    for old in db.scalars(sa.select(Passport).where(
-            Passport.person_id == person.id, Passport.id != p.id, Passport.superseded_at.is_(None),
-            Passport.revoked_at.is_(None))):
+    for old in previous:
         old.superseded_at, old.superseded_by, old.status_changed_by = now, p, who.label[:200]
         touch(db, old.status_list_id)
-    db.flush()
     audit.record(db, who, "passport.issue", "passport", p.id, org_id=org_id, person_id=person.id,
                  jti=p.jti, kid=key.kid, reason=issue_reason)
     return p
@@ -258,8 +260,12 @@ def refresh_if_changed(db: Session, person_id: int, *, key_dir: str, public_url:
         return None
     if stated_facts(db, person_id, competencies) == _facts_of(cur):
         return None
-    return issue_passport(db, None, person_id, cur.org_id, key_dir=key_dir, public_url=public_url,
-                          competencies=competencies, issue_reason="changed", actor=actor)
+    org_id = cur.org_id
+    if org_id is not None and org_id not in {m.org_id for m in current_memberships(db, person_id)}:
+        org_id = employer_of(db, person_id) or org_id  # they moved on: their new employer re-issues
+    return issue_passport(db, None, person_id, org_id, key_dir=key_dir, public_url=public_url,
+                          competencies=competencies, issue_reason="changed", actor=actor,
+                          _reissue_of=cur if org_id == cur.org_id else None)
 
 
 def reissue_signed_by(db: Session, kid: str | None, *, key_dir: str, public_url: str,
@@ -273,10 +279,11 @@ def reissue_signed_by(db: Session, kid: str | None, *, key_dir: str, public_url:
     if kid is not None:
         q = q.join(SigningKey, SigningKey.id == Passport.key_id).where(SigningKey.kid == kid)
     count = 0
+    key = active_key(db, "passport")
     for pid in list(db.scalars(q)):
         old = db.get(Passport, pid)
         issue_passport(db, None, old.person_id, old.org_id, key_dir=key_dir, public_url=public_url,
-                       competencies=competencies, issue_reason=issue_reason, actor=actor)
+                       competencies=competencies, issue_reason=issue_reason, actor=actor, _reissue_of=old, _key=key)
         count += 1
         if count % batch == 0:
             db.flush()
