@@ -42,6 +42,7 @@ class Settings:
     allow_http: bool = True
     fetch_timeout: float = 5.0
     cache_seconds: float = 10.0
+    status_refresh_seconds: float = 300.0
 
 
 _store_cache: dict[tuple, tuple[float, TrustStore]] = {}
@@ -282,7 +283,8 @@ def _remote_jwt(db: Session, s: Settings, issuer: TrustedIssuer, list_id: int, p
                 ) -> StatusMirror | None:
     row = db.scalar(sa.select(StatusMirror).where(StatusMirror.iss == issuer.iss, StatusMirror.list_id == list_id,
                                                   StatusMirror.purpose == purpose))
-    if row is None or _epoch(row.expires_at) < now:
+    due = row is None or _epoch(row.expires_at) < now or now - _epoch(row.fetched_at) >= s.status_refresh_seconds
+    if due:
         row = _refresh_mirror(db, s, issuer, list_id, purpose) or row
     return row
 
