@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from passport.core.models import Membership, Person
 from passport.core.timeutil import to_uk
-from passport.db import utcnow
+from passport.db import UTCDateTime, utcnow
 from passport.delegation.models import LEVEL_RANK, Assessment, Competency, Decline, Delegation, Task
 
 
@@ -44,6 +44,40 @@ def _competency_counts(day: date, at: datetime):
                    sa.or_(Competency.ended_at.is_(None), Competency.ended_at > at))
 
 
+def _who_statement(with_resident: bool):
+    """Built once per variant with bind parameters, so each call only binds values (SQLAlchemy caches the
+    compiled SQL; psycopg prepares it on the server after a few calls)."""
+    day, at, task_id, home_id = (sa.bindparam("day", type_=sa.Date), sa.bindparam("at", type_=UTCDateTime),
+                                 sa.bindparam("task_id"), sa.bindparam("home_id"))
+    resident = sa.bindparam("resident")
+    declined = sa.exists().where(
+        Decline.worker_id == Membership.person_id, Decline.task_id == task_id, Decline.declined_at <= at,
+        sa.or_(Decline.withdrawn_at.is_(None), Decline.withdrawn_at > at),
+        sa.or_(Decline.resident_ref.is_(None), Decline.resident_ref == resident) if with_resident
+        else Decline.resident_ref.is_(None))
+    q = (sa.select(Person.id, Person.given_name, Person.family_name, Competency.level, Competency.valid_until,
+                   Competency.resident_ref, Competency.id,
+                   Delegation.id if with_resident else sa.null(),
+                   Delegation.review_date if with_resident else sa.null())
+         .select_from(Membership)
+         .join(Competency, sa.and_(Competency.worker_id == Membership.person_id, Competency.task_id == task_id,
+                                   Competency.valid_until >= day))
+         .join(Person, Person.id == Membership.person_id)
+         .where(Membership.org_id == home_id, Membership.role == "worker", Membership.start_date <= day,
+                sa.or_(Membership.end_date.is_(None), Membership.end_date >= day),
+                Competency.valid_from <= day, sa.or_(Competency.ended_at.is_(None), Competency.ended_at > at),
+                ~declined))
+    if with_resident:
+        q = q.join(Delegation, sa.and_(
+            Delegation.competency_id == Competency.id, Delegation.org_id == home_id, Delegation.task_id == task_id,
+            Delegation.resident_ref == resident, Delegation.start_date <= day,
+            sa.or_(Delegation.ended_at.is_(None), Delegation.ended_at > at)))
+    return q
+
+
+_WHO = {}
+
+
 def who_can_do_it(db: Session, home_id: int, task: Task, resident: str | None = None,
                   at: datetime | None = None) -> list[Competent]:
     """Workers of the home who may do ``task`` at ``at`` (default now), strongest level first.
@@ -51,34 +85,22 @@ def who_can_do_it(db: Session, home_id: int, task: Task, resident: str | None = 
     Without a resident: everyone with an in-date competence who has not declined the task (for a
     resident-specific task each row names the resident it was signed off for). With a resident: only
     workers holding an open delegation of the task for that resident, on an in-date competence.
-    One query; it starts from the home's memberships and probes competences by (worker, task).
+    One query: it starts from the home's memberships (index on org) and probes competences by
+    (worker, task, valid_until) (index ix_delegation_competency_worker_task).
     """
     at = at or utcnow()
-    day = uk_day(at)
-    declined = sa.exists().where(
-        Decline.task_id == task.id, Decline.worker_id == Membership.person_id, Decline.declined_at <= at,
-        sa.or_(Decline.withdrawn_at.is_(None), Decline.withdrawn_at > at),
-        sa.or_(Decline.resident_ref.is_(None), Decline.resident_ref == resident) if resident
-        else Decline.resident_ref.is_(None))
-    cols = [Person.id, Person.given_name, Person.family_name, Competency.level, Competency.valid_until,
-            Competency.resident_ref, Competency.id]
-    q = (sa.select(*cols, Delegation.id if resident else sa.null(), Delegation.review_date if resident else sa.null())
-         .select_from(Membership)
-         .join(Competency, sa.and_(Competency.worker_id == Membership.person_id, Competency.task_id == task.id))
-         .join(Person, Person.id == Membership.person_id)
-         .where(_current_worker(home_id, day), _competency_counts(day, at), ~declined))
+    key = bool(resident)
+    if key not in _WHO:
+        _WHO[key] = _who_statement(key)
+    params = {"day": uk_day(at), "at": at, "task_id": task.id, "home_id": home_id}
     if resident:
-        q = q.join(Delegation, sa.and_(
-            Delegation.competency_id == Competency.id, Delegation.org_id == home_id, Delegation.task_id == task.id,
-            Delegation.resident_ref == resident, Delegation.start_date <= day,
-            sa.or_(Delegation.ended_at.is_(None), Delegation.ended_at > at)))
+        params["resident"] = resident
     rows = {}
-    for pid, given, family, level, until, ref, cid, did, review in db.execute(q.distinct()):
-        key = (pid, ref)
+    for pid, given, family, level, until, ref, cid, did, review in db.execute(_WHO[key], params):
         row = Competent(pid, f"{given} {family}", level, until, ref, cid, did, review)
-        old = rows.get(key)
+        old = rows.get((pid, ref))
         if old is None or (LEVEL_RANK[level], until) > (LEVEL_RANK[old.level], old.valid_until):
-            rows[key] = row
+            rows[(pid, ref)] = row
     return sorted(rows.values(), key=lambda r: (-LEVEL_RANK[r.level], r.name, r.resident_ref or ""))
 
 
