@@ -5,8 +5,6 @@ with a non-zero exit status. Private key material is never printed.
 """
 from __future__ import annotations
 
-import sys
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -238,11 +236,14 @@ def reissue(kid):
     """Re-issue current passports with the active key (after a rotation); prints the count."""
     from passport.certificates import services
 
+    skipped: list[tuple[int, str]] = []
     try:
         count = services.reissue_signed_by(dbm.session, kid, actor=ACTOR, issue_reason="key_rotation",
-                                           progress=lambda n: click.echo(f"{n}…", err=True), **_settings())
+                                           progress=lambda n: click.echo(f"{n}…", err=True), skipped=skipped,
+                                           **_settings())
         dbm.session.commit()
     except ServiceError as exc:
         _fail(exc)
     click.echo(f"Re-issued {count} passports.")
-    sys.stdout.flush()
+    for pid, reason in skipped:
+        click.echo(f"Not re-issued: passport {pid}: {reason}", err=True)

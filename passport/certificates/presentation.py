@@ -30,7 +30,7 @@ def standard_titles(db: Session, framework: str) -> dict[int, str]:
                            .where(CCStandard.framework == framework)).all())
 
 
-def care_certificate_line(p: Passport, total: int = 16) -> str:
+def care_certificate_line(p: Passport) -> str:
     """One line saying what the passport certifies about the Care Certificate."""
     if not p.framework:
         return "No Care Certificate standards stated."

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import os
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -298,6 +297,3 @@ def card_pdf(db: Session, p: Passport, public_url: str) -> bytes:
 
 RENDERERS = {"qr.png": qr_png, "qr.svg": qr_svg, "phone.png": phone_png, "a4.pdf": a4_pdf, "card.pdf": card_pdf}
 
-
-def drop_cached(db: Session, passport_id: int) -> None:
-    db.execute(sa.delete(Artifact).where(Artifact.passport_id == passport_id))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Callable, Iterable
 
 import sqlalchemy as sa
@@ -271,19 +271,30 @@ def refresh_if_changed(db: Session, person_id: int, *, key_dir: str, public_url:
 def reissue_signed_by(db: Session, kid: str | None, *, key_dir: str, public_url: str,
                       competencies: CompetencyProvider | list | None = None, actor: audit.Actor | None = None,
                       issue_reason: str = "key_rotation", batch: int = 500,
-                      progress: Callable[[int], None] | None = None) -> int:
-    """Re-issue every current (not revoked, superseded or suspended) passport signed by key ``kid``
-    (None = every current passport) with the active key. Flushes in batches; returns the count."""
+                      progress: Callable[[int], None] | None = None,
+                      skipped: list[tuple[int, str]] | None = None) -> int:
+    """Re-issue every current passport (not revoked, superseded, suspended or expired) signed by key
+    ``kid`` (None = every current passport) with the active key, from the same issuer. Flushes in
+    batches and calls ``progress(count)`` after each; a passport that can no longer be issued (nothing
+    left to certify, too big for the QR) is left as it is and listed in ``skipped`` as
+    ``(passport_id, reason)``. Returns how many were re-issued."""
     q = sa.select(Passport.id).where(Passport.revoked_at.is_(None), Passport.superseded_at.is_(None),
-                                     Passport.suspended_at.is_(None)).order_by(Passport.id)
+                                     Passport.suspended_at.is_(None), Passport.expires_at > utcnow()
+                                     ).order_by(Passport.id)
     if kid is not None:
         q = q.join(SigningKey, SigningKey.id == Passport.key_id).where(SigningKey.kid == kid)
     count = 0
     key = active_key(db, "passport")
     for pid in list(db.scalars(q)):
         old = db.get(Passport, pid)
-        issue_passport(db, None, old.person_id, old.org_id, key_dir=key_dir, public_url=public_url,
-                       competencies=competencies, issue_reason=issue_reason, actor=actor, _reissue_of=old, _key=key)
+        try:
+            issue_passport(db, None, old.person_id, old.org_id, key_dir=key_dir, public_url=public_url,
+                           competencies=competencies, issue_reason=issue_reason, actor=actor, _reissue_of=old,
+                           _key=key)
+        except (ValidationError, Conflict) as exc:  # raised before anything about the passport is written
+            if skipped is not None:
+                skipped.append((pid, exc.message))
+            continue
         count += 1
         if count % batch == 0:
             db.flush()
@@ -394,9 +405,3 @@ def issuable_people(db: Session, org_id: int) -> list[tuple[Person, dict, Passpo
 def state_label(state: str) -> str:
     return {"valid": "Valid", "revoked": "Revoked", "suspended": "Suspended", "superseded": "Replaced by a newer one",
             "expired": "Expired", "invalid": "Not valid (signing key compromised)"}.get(state, state)
-
-
-def as_datetime(value: int) -> datetime:
-    from datetime import timezone
-
-    return datetime.fromtimestamp(value, timezone.utc)

@@ -69,3 +69,22 @@ def test_competencies_from_a_provider(db, home, issue, key_dir, public_url):
     settings = {"key_dir": key_dir, "public_url": public_url}
     assert services.refresh_if_changed(db, people["worker"].id, competencies=provider, **settings) is None
     assert services.refresh_if_changed(db, people["worker"].id, competencies=[], **settings).id != p.id
+
+
+def test_bulk_reissue_skips_what_can_no_longer_be_issued(db, home, issue, key_dir, public_url):
+    from passport.core.models import StandardAchievement
+    from passport.db import utcnow
+
+    org, people = home
+    old = issue(people["worker"], org_id=org.id)
+    expired = issue(people["worker"], org_id=org.id)  # supersedes ``old``; then pretend it ran out
+    expired.issued_at, expired.expires_at = utcnow() - timedelta(days=4 * 365), utcnow() - timedelta(days=365)
+    gone = issue(people["worker2"], org_id=org.id)
+    for ach in db.query(StandardAchievement).filter_by(person_id=people["worker2"].id):
+        ach.withdrawn_at = utcnow()  # recorded in error: nothing left to certify
+    db.flush()
+    skipped = []
+    count = services.reissue_signed_by(db, None, key_dir=key_dir, public_url=public_url, skipped=skipped)
+    assert count == 0 and [pid for pid, _ in skipped] == [gone.id]
+    assert "nothing to certify" in skipped[0][1]
+    assert gone.state() == "valid" and old.state() == "superseded" and expired.state() == "expired"
