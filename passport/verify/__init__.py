@@ -17,6 +17,8 @@ DEFAULTS = {
     "VERIFY_ISSUER_NAME": None,            # our name in the trust bundle (default: the scheme's name)
     "VERIFY_TRUST_CACHE_SECONDS": 10,      # per-process cache of the trust store
     "VERIFY_FETCH_TIMEOUT": 5.0,
+    # Our own status lists: how stale (seconds) the API may be about a revocation made here. 0 = never.
+    "VERIFY_STATUS_CACHE_SECONDS": 2,
     # Another issuer's status list is re-fetched (at most) this often when a check needs it.
     "VERIFY_STATUS_REFRESH_SECONDS": 300,
     "VERIFY_ALLOW_HTTP_ISSUERS": None,     # None: allowed outside production (and always to loopback)
@@ -35,7 +37,8 @@ def settings(app: Flask | None = None):
     return Settings(public_url=cfg["PUBLIC_URL"], key_dir=cfg["KEY_DIR"], issuer_name=cfg["VERIFY_ISSUER_NAME"],
                     allow_http=bool(allow_http), fetch_timeout=float(cfg["VERIFY_FETCH_TIMEOUT"]),
                     cache_seconds=float(cfg["VERIFY_TRUST_CACHE_SECONDS"]),
-                    status_refresh_seconds=float(cfg["VERIFY_STATUS_REFRESH_SECONDS"]))
+                    status_refresh_seconds=float(cfg["VERIFY_STATUS_REFRESH_SECONDS"]),
+                    status_cache_seconds=float(cfg["VERIFY_STATUS_CACHE_SECONDS"]))
 
 
 def _setup(app: Flask) -> None:

@@ -62,6 +62,7 @@ def _org_id() -> int | None:
 
 
 def _check(text) -> dict:
+    services.relax_durability(dbm.session)
     result = services.check(dbm.session, settings(), text, channel="api", org_id=_org_id(),
                             client_addr=request.remote_addr)
     return result.to_json()

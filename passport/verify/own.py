@@ -8,6 +8,7 @@ same-origin mirror), the scheme trust key (to sign the trust bundle) and a perso
 from __future__ import annotations
 
 import threading
+import time
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from passport.verify.trustdata import StatusSnapshot, StatusUnavailable, Trusted
 
 STATUS_TTL = 6 * 3600
 _bits_cache: dict[tuple, tuple] = {}
+_version_cache: dict[tuple, tuple] = {}
 _lock = threading.Lock()
 
 
@@ -33,22 +35,41 @@ def own_issuer(db: Session, public_url: str, name: str) -> TrustedIssuer:
                          own=True)
 
 
-def status_snapshot(db: Session, list_id: int, purpose: str, now: int, memo: dict | None = None) -> StatusSnapshot:
-    """Our own status bits, read from the passports themselves. Cached per process until the list's
-    ``updated_at`` changes, so a revocation shows at once and unchanged lists cost one indexed read
-    (one per check: ``memo`` carries it across the three purposes)."""
-    from passport.certificates import status as cstatus
+def _list_version(db: Session, list_id: int, max_age: float):
+    """The list's ``updated_at`` (bumped on every status change), re-read at most every ``max_age`` s."""
     from passport.certificates.models import StatusList
+
+    bind = db.get_bind()
+    key = (id(getattr(bind, "engine", bind)), list_id)
+    now = time.monotonic()
+    with _lock:
+        hit = _version_cache.get(key)
+    if hit is not None and now - hit[0] < max_age:
+        return hit[1]
+    version = db.execute(sa.select(StatusList.updated_at).where(StatusList.id == list_id)).scalar()
+    with _lock:
+        if len(_version_cache) > 1000:
+            _version_cache.clear()
+        _version_cache[key] = (now, version)
+    return version
+
+
+def status_snapshot(db: Session, list_id: int, purpose: str, now: int, memo: dict | None = None,
+                    max_age: float = 0.0) -> StatusSnapshot:
+    """Our own status bits, read from the passports themselves. The decoded bits are cached per process
+    until the list's ``updated_at`` changes; that version is re-read at most every ``max_age`` seconds
+    (0: on every check, so a revocation shows at once), and once per check (``memo``)."""
+    from passport.certificates import status as cstatus
     from passport.errors import NotFound
 
     memo = {} if memo is None else memo
     if list_id not in memo:
-        memo[list_id] = db.scalar(sa.select(StatusList.updated_at).where(StatusList.id == list_id))
+        memo[list_id] = _list_version(db, list_id, max_age)
     updated = memo[list_id]
     if updated is None:
         raise StatusUnavailable("no such status list")
     bind = db.get_bind()
-    key = (id(bind.engine) if hasattr(bind, "engine") else id(bind), list_id, purpose)
+    key = (id(getattr(bind, "engine", bind)), list_id, purpose)
     with _lock:
         hit = _bits_cache.get(key)
     if hit is None or hit[0] != updated:

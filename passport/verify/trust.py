@@ -43,6 +43,7 @@ class Settings:
     fetch_timeout: float = 5.0
     cache_seconds: float = 10.0
     status_refresh_seconds: float = 300.0
+    status_cache_seconds: float = 0.0
 
 
 _store_cache: dict[tuple, tuple[float, TrustStore]] = {}
@@ -297,7 +298,7 @@ def status_source(db: Session, s: Settings, now: int):
 
     def source(issuer: TrustedIssuer, list_id: int, purpose: str) -> StatusSnapshot:
         if issuer.own:
-            return own.status_snapshot(db, list_id, purpose, now, memo)
+            return own.status_snapshot(db, list_id, purpose, now, memo, s.status_cache_seconds)
         row = _remote_jwt(db, s, issuer, list_id, purpose, now)
         if row is None:
             raise StatusUnavailable("never fetched")

@@ -18,6 +18,7 @@ from .tokens import SigningIssuer
 def _no_trust_cache(app):
     """Each test rolls its data back, so per-process trust caching must be off."""
     app.config["VERIFY_TRUST_CACHE_SECONDS"] = 0
+    app.config["VERIFY_STATUS_CACHE_SECONDS"] = 0
     from passport.verify import trust
 
     trust.invalidate()

@@ -20,7 +20,8 @@ def _start(tmp_path_factory, name):
     """A live server with just what these tests need (the full demo takes ~15 s to load)."""
     from tests.conftest import start_live_server
 
-    live, server = start_live_server(str(tmp_path_factory.mktemp(name)), demo=False, VERIFY_TRUST_CACHE_SECONDS=0)
+    live, server = start_live_server(str(tmp_path_factory.mktemp(name)), demo=False, VERIFY_TRUST_CACHE_SECONDS=0,
+                                     VERIFY_STATUS_CACHE_SECONDS=0)
     _seed(live.app)
     return live, server
 

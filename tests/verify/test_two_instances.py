@@ -44,7 +44,8 @@ def two(tmp_path_factory):
     servers = []
     for name in ("a", "b"):
         live, server = start_live_server(str(tmp_path_factory.mktemp(f"instance-{name}")), demo=False,
-                                         VERIFY_TRUST_CACHE_SECONDS=0, VERIFY_STATUS_REFRESH_SECONDS=0)
+                                         VERIFY_TRUST_CACHE_SECONDS=0,
+                                     VERIFY_STATUS_CACHE_SECONDS=0, VERIFY_STATUS_REFRESH_SECONDS=0)
         servers.append((live, server))
     _seed(servers[0][0].app)
     _seed(servers[1][0].app, admin_email="admin@b.test")
