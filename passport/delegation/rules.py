@@ -78,12 +78,28 @@ def professional_authority(db: Session, principal: Principal, home_id: int, on: 
 
 
 def homes_for_professional(db: Session, principal: Principal) -> list[Organisation]:
-    """Every home the principal may act for as a registered professional (for menus)."""
+    """Every home the principal may act for as a registered professional (one query, for menus)."""
     if principal is None or not is_registered(principal.person):
         return []
-    candidates = db.scalars(sa.select(Organisation).where(Organisation.kind.in_(HOME_KINDS))
-                            .order_by(Organisation.name))
-    return [o for o in candidates if professional_authority(db, principal, o.id) is not None]
+    if principal.token_role is not None and principal.token_role != PROFESSIONAL_ROLE:
+        return []
+    roles = [m for m in current_memberships(db, principal.person_id) if m.role == PROFESSIONAL_ROLE
+             and principal.token_org_id in (None, m.org_id)]
+    direct = [m.org_id for m in roles]
+    clinical = [m.org_id for m in roles if m.organisation.kind in CLINICAL_KINDS]
+    schemes = sa.select(SchemeMember.scheme_id).where(SchemeMember.org_id.in_(clinical or [-1]))
+    in_scheme = sa.select(SchemeMember.org_id).where(SchemeMember.scheme_id.in_(schemes))
+    return list(db.scalars(sa.select(Organisation).where(
+        Organisation.kind.in_(HOME_KINDS), sa.or_(Organisation.id.in_(direct or [-1]), Organisation.id.in_(in_scheme)))
+        .order_by(Organisation.name)))
+
+
+def uses_delegation(db: Session, principal: Principal | None) -> bool:
+    """Cheap check for menus: a staff role anywhere, or a scheme admin."""
+    if principal is None:
+        return False
+    return is_scheme_admin(db, principal) or any(
+        m.role in HOME_STAFF_ROLES for m in current_memberships(db, principal.person_id))
 
 
 def can_view_home(db: Session, principal: Principal | None, home_id: int) -> bool:

@@ -23,14 +23,18 @@ def delegation_links_org(db: Session, org_id: int, person_id: int) -> bool:
 def init_app(app) -> None:
     from passport import reminders
     from passport.delegation import reminders as delegation_reminders
-    from passport.delegation.rules import homes_for_viewer
+    from passport.core.access import current_memberships
+    from passport.delegation.rules import uses_delegation
     from passport.web import add_dashboard_card, add_nav
 
     add_visibility_rule(delegation_links_org)
     reminders.register_source("delegation", delegation_reminders.due)
 
     def sees_delegation(principal) -> bool:
-        return bool(homes_for_viewer(dbm.session, principal))
+        return uses_delegation(dbm.session, principal)
+
+    def is_worker(principal) -> bool:
+        return any(m.role == "worker" for m in current_memberships(dbm.session, principal.person_id))
 
     add_nav(app, "Delegated tasks", "delegation.index", visible=sees_delegation, order=40)
     add_dashboard_card(app, "Delegated healthcare tasks", "delegation.index",
@@ -38,4 +42,4 @@ def init_app(app) -> None:
                        visible=sees_delegation)
     add_dashboard_card(app, "My delegated tasks", "delegation.mine",
                        "The healthcare tasks you are signed off for and delegated, and any you have declined.",
-                       order=25)
+                       order=25, visible=is_worker)

@@ -136,3 +136,15 @@ def test_catalogue_page_and_org_task(client, login, world):
     assert "Applying prescribed barrier cream" in client.get("/delegation/tasks").get_data(as_text=True)
     login(client, world.worker)
     assert client.get(f"/delegation/organisations/{world.home.id}/tasks/new").status_code == 403
+
+
+def test_index_lists_scheme_homes_for_the_nurse_only(client, login, world, make_org):
+    outside = make_org(name="Home Outside The Scheme")
+    login(client, world.nurse)
+    page = client.get("/delegation/").get_data(as_text=True)
+    assert world.home.name in page and world.other_home.name in page and outside.name not in page
+    assert client.get(f"/delegation/homes/{outside.id}").status_code == 403
+    # a manager with one home goes straight to it
+    login(client, world.manager)
+    resp = client.get("/delegation/")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/delegation/homes/{world.home.id}")
