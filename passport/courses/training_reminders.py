@@ -2,10 +2,11 @@
 or ``passport reminders send``).
 
 Workers get one email per stage before a required subject expires (the organisation's offsets, e.g. 60,
-30, 7 and 0 days; key ``training:<record>:<offset>``) and one a week while it is overdue (key
-``training-overdue:<record>:<ISO year-week>``). Each manager (registered manager or training lead) gets at
+30, 7 and 0 days; key ``training:<record>:<offset>``) and one a week while it is overdue, counted from the
+expiry date (key ``training-overdue:<record>:week<n>``). Each manager (registered manager or training lead) gets at
 most one digest a day (key ``training-digest:<person>:<date>``) listing their staff whose subjects moved
-to a new stage since the manager's last digest. Keys are claimed once in ``core_reminder_sent``, so
+to a new stage since the manager's last digest (the first digest, or the first after a quiet week, lists everything
+that is due). Keys are claimed once in ``core_reminder_sent``, so
 running twice, or again after an interruption, sends nothing new.
 """
 from __future__ import annotations
@@ -85,14 +86,13 @@ def training_reminders(db: Session, on: date) -> Iterator[Reminder]:
         Person.id.in_({i["person_id"] for i in items} if len(items) < 30000 else sa.select(Person.id))))}
     cats = dict(db.execute(sa.select(TrainingCategory.code, TrainingCategory.name)).all())
     orgs = dict(db.execute(sa.select(Organisation.id, Organisation.name)).all())
-    iso = on.isocalendar()
     for i in items:
         person = people.get(i["person_id"])
         if person is None or not person.email:
             continue
         subject = cats.get(i["category_code"], "Training")
         if i["days_left"] < 0:
-            key = f"training-overdue:{i['record_id']}:{iso.year}-W{iso.week:02d}"
+            key = f"training-overdue:{i['record_id']}:week{(-i['days_left'] - 1) // 7 + 1}"
             title = f"Overdue: your {subject} training {_when(i['days_left'])}"
         else:
             key = f"training:{i['record_id']}:{stage(i['days_left'], i['offsets'])}"
@@ -122,10 +122,10 @@ def _digests(db: Session, on: date, items: list[dict], people: dict, cats: dict,
     for i in items:
         by_org.setdefault(i["org_id"], []).append(i)
     for manager_id, email in sorted(contacts.items()):
-        since = last_sent.get(manager_id, on - timedelta(days=1))
+        since = last_sent.get(manager_id)
         lines = []
         for org_id in sorted(managers[manager_id], key=lambda o: orgs.get(o, "")):
-            fresh = [i for i in by_org.get(org_id, []) if _changed(i, since, on)]
+            fresh = [i for i in by_org.get(org_id, []) if since is None or _changed(i, since, on)]
             if not fresh:
                 continue
             lines.append(f"\n{orgs.get(org_id, org_id)}:")
@@ -137,8 +137,8 @@ def _digests(db: Session, on: date, items: list[dict], people: dict, cats: dict,
         count = sum(1 for ln in lines if ln.startswith("  - "))
         yield Reminder(f"training-digest:{manager_id}:{on.isoformat()}", email,
                        f"Training due or overdue: {count} item{'s' if count != 1 else ''} for your staff",
-                       "Hello,\n\nThese required training subjects have reached a reminder point since your last "
-                       "digest:\n" + "\n".join(lines) + "\n\nThe training matrix shows everything that is due.\n")
+                       "Hello,\n\nThese required training subjects are due or overdue and have reached a reminder "
+                       "point since your last digest:\n" + "\n".join(lines) + "\n\nThe training matrix shows everything that is due.\n")
 
 
 def _changed(item: dict, since: date, on: date) -> bool:
@@ -156,7 +156,8 @@ def _changed(item: dict, since: date, on: date) -> bool:
 
 
 def _last_digests(db: Session, on: date, contacts: dict) -> dict[int, date]:
-    """The date of each manager's latest digest in the look-back window (so a missed day is caught up)."""
+    """The date of each manager's latest digest in the look-back window (so a missed day is caught up).
+    Managers with none in the window are left out: their next digest lists everything that is due."""
     keys = {f"training-digest:{m}:{(on - timedelta(days=d)).isoformat()}": m
             for m in contacts for d in range(1, LOOKBACK_DAYS + 1)}
     found: dict[int, date] = {}
@@ -165,4 +166,4 @@ def _last_digests(db: Session, on: date, contacts: dict) -> dict[int, date]:
         for key in db.scalars(sa.select(ReminderSent.key).where(ReminderSent.key.in_(names[i:i + 500]))):
             m, day = keys[key], date.fromisoformat(key.rsplit(":", 1)[1])
             found[m] = max(found.get(m, day), day)
-    return {m: found.get(m, on - timedelta(days=LOOKBACK_DAYS)) for m in contacts}
+    return found
