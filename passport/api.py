@@ -111,7 +111,7 @@ def _is_api_request() -> bool:
 
 
 @bp.get("/health")
-@api_doc("Service health (no database access beyond a trivial query)", auth=False)
+@api_doc("Liveness: the process answers (touches nothing else)", auth=False)
 def api_health():
     return jsonify({"status": "ok"})
 

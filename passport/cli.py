@@ -180,6 +180,47 @@ def demo_command():
         click.echo(f"{role:<26} {email:<40} {password}")
 
 
+@click.command("setup")
+@click.option("--scheme", "scheme_name", required=True, help="The scheme's name.")
+@click.option("--org", "org_name", required=True, help="The first organisation (usually the scheme's host).")
+@click.option("--kind", default="care_association", help="Its kind, e.g. care_association or nhs_trust.")
+@click.option("--cc-version", default="2025", type=click.Choice(["2015", "2025"]))
+@click.option("--admin-email", required=True)
+@click.option("--given-name", required=True)
+@click.option("--family-name", required=True)
+@with_appcontext
+def setup_command(scheme_name, org_name, kind, cc_version, admin_email, given_name, family_name):
+    """First run on an empty database: the scheme, its first organisation and a scheme admin.
+
+    Prints a one-time link for the admin to choose a password.
+    """
+    import secrets
+
+    from passport import audit
+    from passport.core import accounts, services
+    from passport.errors import ServiceError
+
+    if services.get_scheme(dbm.session) is not None:
+        raise click.ClickException("A scheme already exists; sign in as a scheme admin to change it.")
+    actor = audit.Actor.system("setup command")
+    try:
+        org = services.create_organisation(dbm.session, None, {"name": org_name, "kind": kind})
+        services.save_scheme(dbm.session, None, {"name": scheme_name, "cc_version": cc_version,
+                                                 "members": [org.id], "endorsers": [org.id]})
+        person = services.create_person(dbm.session, None, org.id, {
+            "given_name": given_name, "family_name": family_name, "email": admin_email, "role": "scheme_admin"})
+        services.add_membership(dbm.session, None, person.id, org.id, {"role": "org_admin"})
+        user = accounts.create_user(dbm.session, person, secrets.token_urlsafe(32), actor)
+    except ServiceError as exc:
+        dbm.session.rollback()
+        raise click.ClickException(exc.message + (" " + "; ".join(exc.fields.values()) if exc.fields else ""))
+    dbm.session.commit()
+    token = accounts.make_reset_token(current_app.config["SECRET_KEY"], user)
+    click.echo(f"Scheme {scheme_name!r} created with {org_name!r}; {person.email} is its scheme admin.")
+    click.echo("Choose the password here (works once, within the reset link lifetime):")
+    click.echo(f"{current_app.config['PUBLIC_URL']}/reset-password/{token}")
+
+
 @click.group("reminders")
 def reminders_group():
     """Reminder emails (run ``send`` from cron, e.g. daily at 07:00)."""
@@ -210,5 +251,5 @@ def reminders_send(only, on):
 
 
 def register_core_commands(app) -> None:
-    for cmd in (db_group, audit_group, users_group, demo_command, reminders_group):
+    for cmd in (db_group, audit_group, users_group, demo_command, reminders_group, setup_command):
         app.cli.add_command(cmd)

@@ -35,11 +35,11 @@ def defaults(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_ENABLED": True,
         "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
-        "API_RATE_LIMIT": "600 per minute",
         # Mail. With MAIL_SERVER unset, mail is printed to the console (development).
         "MAIL_SERVER": None,
         "MAIL_PORT": 25,
-        "MAIL_USE_TLS": False,
+        "MAIL_USE_TLS": False,  # STARTTLS (port 587)
+        "MAIL_USE_SSL": False,  # implicit TLS (port 465)
         "MAIL_USERNAME": None,
         "MAIL_PASSWORD": None,
         "MAIL_FROM": "Care training passport <no-reply@passport.invalid>",

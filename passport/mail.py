@@ -33,7 +33,8 @@ class Mailer:
             for m in messages:
                 print(f"--- email to {m['To']}: {m['Subject']}\n{m.get_content()}", file=sys.stderr)
             return len(messages)
-        with smtplib.SMTP(server, int(self.config.get("MAIL_PORT") or 25), timeout=30) as smtp:
+        smtp_class = smtplib.SMTP_SSL if self.config.get("MAIL_USE_SSL") else smtplib.SMTP
+        with smtp_class(server, int(self.config.get("MAIL_PORT") or 25), timeout=30) as smtp:
             if self.config.get("MAIL_USE_TLS"):
                 smtp.starttls()
             if self.config.get("MAIL_USERNAME"):
@@ -47,6 +48,8 @@ class Mailer:
 
 
 def init_app(app) -> None:
+    if app.config.get("ENV_NAME") == "production" and not app.config.get("MAIL_SERVER"):
+        app.logger.warning("PASSPORT_MAIL_SERVER is not set: emails (reset links, reminders) are only logged.")
     app.extensions[EXTENSION_KEY] = Mailer(app.config)
 
 

@@ -5,7 +5,7 @@ A reminder's ``key`` names it uniquely (e.g. ``"training:1234:30"`` for record 1
 the unique constraint on ``core_reminder_sent.key`` is what guarantees a reminder is never sent twice,
 even when two runs overlap or a run is interrupted and started again. The price of that guarantee is
 at-most-once delivery: a run killed between the commit and the SMTP hand-off loses those mails (they
-stay in the log marked ``sent_at`` = claim time and ``delivered`` false, and are listed by the command).
+stay in ``core_reminder_sent`` with ``delivered`` false, so an operator can see and resend them).
 """
 from __future__ import annotations
 

@@ -85,3 +85,18 @@ def init_app(app: Flask) -> None:
     def health():
         """Liveness check for load balancers: touches nothing but the process."""
         return jsonify({"status": "ok"})
+
+    @app.get("/health/ready")
+    def ready():
+        """Readiness check: the database answers a trivial query."""
+        import sqlalchemy as sa
+
+        from passport import db as dbm
+
+        try:
+            dbm.session.execute(sa.text("SELECT 1"))
+            dbm.session.rollback()
+        except sa.exc.SQLAlchemyError:
+            app.logger.exception("Readiness check failed")
+            return jsonify({"status": "unavailable", "database": "unreachable"}), 503
+        return jsonify({"status": "ok", "database": "ok"})

@@ -5,7 +5,7 @@ A ``Principal`` is whoever is acting: a signed-in person (all their current role
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, Iterable
 
@@ -22,6 +22,8 @@ class Principal:
     person: Person
     token_org_id: int | None = None
     token_role: str | None = None
+    # Memberships looked up once per principal (a principal lives for one request or one command).
+    _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def person_id(self) -> int:
@@ -48,10 +50,18 @@ def current_memberships(db: Session, person_id: int, on: date | None = None) -> 
     return list(db.scalars(q))
 
 
+def _memberships(db: Session, principal: Principal) -> list[Membership]:
+    on = today()
+    key = ("memberships", on)
+    if key not in principal._cache:
+        principal._cache[key] = current_memberships(db, principal.person_id, on)
+    return principal._cache[key]
+
+
 def is_scheme_admin(db: Session, principal: Principal) -> bool:
     if principal.token_role is not None and principal.token_role != "scheme_admin":
         return False
-    return any(m.role == "scheme_admin" for m in current_memberships(db, principal.person_id))
+    return any(m.role == "scheme_admin" for m in _memberships(db, principal))
 
 
 def has_role(db: Session, principal: Principal, roles: str | Iterable[str], org_id: int | None) -> bool:
@@ -65,7 +75,7 @@ def has_role(db: Session, principal: Principal, roles: str | Iterable[str], org_
         if principal.token_org_id != org_id or principal.token_role not in roles:
             return False
         roles = {principal.token_role}
-    return any(m.org_id == org_id and m.role in roles for m in current_memberships(db, principal.person_id))
+    return any(m.org_id == org_id and m.role in roles for m in _memberships(db, principal))
 
 
 def require_role(db: Session, principal: Principal, roles, org_id: int | None) -> None:
@@ -77,7 +87,7 @@ def require_role(db: Session, principal: Principal, roles, org_id: int | None) -
 def orgs_with_role(db: Session, principal: Principal, roles) -> list[int]:
     """Organisation ids where the principal holds one of ``roles`` today (token scope respected)."""
     roles = {roles} if isinstance(roles, str) else set(roles)
-    ids = {m.org_id for m in current_memberships(db, principal.person_id) if m.role in roles}
+    ids = {m.org_id for m in _memberships(db, principal) if m.role in roles}
     if principal.token_org_id is not None:
         ids = {i for i in ids if i == principal.token_org_id and principal.token_role in roles}
     return sorted(ids)

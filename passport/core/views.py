@@ -1,7 +1,7 @@
 """Core pages: sign-in, password reset, account and API tokens, dashboard, standards catalogue."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from passport import db as dbm
@@ -34,6 +34,7 @@ def login():
         user = accounts.authenticate(dbm.session, form.email.data, form.password.data)
         if user is not None:
             dbm.session.commit()
+            session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or url_for("core.index"))
         form.form_errors.append("The email address or password is not right, or the account is disabled.")

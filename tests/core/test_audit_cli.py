@@ -64,3 +64,22 @@ def test_demo_is_idempotent(app, db):
     assert db.scalar(sa.select(sa.func.count()).select_from(Organisation)) >= 6
     roles = {line[0] for line in first}
     assert {"scheme admin", "registered manager", "training lead", "worker", "registered professional"} <= roles
+
+
+def test_setup_command_creates_scheme_org_and_admin(app, db, client):
+    from passport.core.services import get_scheme
+
+    if get_scheme(db) is not None:  # another test's demo would make this a second scheme
+        return
+    runner = app.test_cli_runner()
+    res = runner.invoke(args=["setup", "--scheme", "Test Scheme", "--org", "Test Association",
+                              "--admin-email", "admin@example.test", "--given-name", "Ada", "--family-name", "Admin"])
+    assert res.exit_code == 0, res.output
+    link = res.output.strip().splitlines()[-1].replace("https://passport.test", "")
+    assert client.post(link, data={"password": "a long enough passphrase"}).status_code == 302
+    resp = client.post("/sign-in", data={"email": "admin@example.test", "password": "a long enough passphrase"})
+    assert resp.status_code == 302
+    assert client.get("/organisations").status_code == 200  # a scheme admin
+    again = runner.invoke(args=["setup", "--scheme", "X", "--org", "Y", "--admin-email", "b@example.test",
+                                "--given-name", "B", "--family-name", "C"])
+    assert again.exit_code != 0 and "already exists" in again.output

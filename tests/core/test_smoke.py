@@ -19,3 +19,12 @@ def test_dashboard_signed_in(client, make_org, make_person, login):
     assert client.get("/standards").status_code == 200
     assert client.get("/standards/2015").status_code == 200
     assert client.get("/account").status_code == 200
+
+
+def test_readiness_checks_the_database(client):
+    assert client.get("/health/ready").get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_form_fields_have_no_empty_aria(client):
+    page = client.get("/sign-in").get_data(as_text=True)
+    assert 'aria-describedby="None"' not in page and 'autocomplete="None"' not in page
