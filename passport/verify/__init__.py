@@ -19,6 +19,10 @@ DEFAULTS = {
     "VERIFY_FETCH_TIMEOUT": 5.0,
     # Our own status lists: how stale (seconds) the API may be about a revocation made here. 0 = never.
     "VERIFY_STATUS_CACHE_SECONDS": 2,
+    # The verify API's check log: "background" (batched by a thread; a crash may lose the last
+    # interval's rows) or "request" (written in the request's own transaction).
+    "VERIFY_CHECK_LOG": "background",
+    "VERIFY_CHECK_LOG_INTERVAL": 0.25,
     # Another issuer's status list is re-fetched (at most) this often when a check needs it.
     "VERIFY_STATUS_REFRESH_SECONDS": 300,
     "VERIFY_ALLOW_HTTP_ISSUERS": None,     # None: allowed outside production (and always to loopback)

@@ -13,6 +13,7 @@ from passport import db as dbm
 from passport.api import ApiError, api_doc, json_body, principal
 from passport.core.auth import limiter
 from passport.verify import services, settings, trust
+from passport.verify.checklog import writer_for
 from passport.verify.qrread import UnreadableImage, read_qr
 from passport.verify.verifier import STATES
 
@@ -62,9 +63,9 @@ def _org_id() -> int | None:
 
 
 def _check(text) -> dict:
-    services.relax_durability(dbm.session)
+    sink = writer_for(current_app) if current_app.config["VERIFY_CHECK_LOG"] == "background" else None
     result = services.check(dbm.session, settings(), text, channel="api", org_id=_org_id(),
-                            client_addr=request.remote_addr)
+                            client_addr=request.remote_addr, sink=sink)
     return result.to_json()
 
 

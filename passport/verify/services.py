@@ -48,9 +48,12 @@ def truncate_address(addr: str | None) -> str:
 
 
 def check(db: Session, s: trust.Settings, text, *, channel: str = "api", org_id: int | None = None,
-          client_addr: str | None = None, log: bool = True, now: int | None = None) -> Result:
+          client_addr: str | None = None, log: bool = True, sink=None, now: int | None = None) -> Result:
     """Verify one token against this deployment's trust data and live status, log the check, and
-    return the result (the issuer's own revocation reason is added for our own passports)."""
+    return the result (the issuer's own revocation reason is added for our own passports).
+
+    The log row goes into ``db`` (this transaction), or to ``sink.add(row)`` when a sink is given (the
+    verify API's batched writer, see passport.verify.checklog)."""
     now = int(time.time()) if now is None else now
     store = trust.trust_store(db, s)
     result = verify(text, store, trust.status_source(db, s, now), now=now, task_names=TASK_NAMES)
@@ -59,26 +62,19 @@ def check(db: Session, s: trust.Settings, text, *, channel: str = "api", org_id:
         if label:
             result.reason += f" Reason given by the issuer: {label}."
     if log:
-        log_check(db, result, channel=channel, org_id=org_id, client_addr=client_addr)
+        row = check_row(result, channel=channel, org_id=org_id, client_addr=client_addr)
+        if sink is not None:
+            sink.add(row)
+        else:
+            db.execute(sa.insert(VerificationCheck.__table__), row)
     return result
 
 
-def log_check(db: Session, result: Result, *, channel: str, org_id: int | None, client_addr: str | None) -> None:
-    """Append one row to the check log (a plain INSERT: this is on the verify API's hot path). On
-    PostgreSQL the transaction commits without waiting for the WAL flush: a crash may lose the last
-    few hundred milliseconds of log rows, never anything else (the request only writes the log)."""
-    db.execute(sa.insert(VerificationCheck.__table__), {
-        "at": utcnow(), "result": result.state, "channel": channel, "org_id": org_id,
-        "passport_ref": passport_ref(result.iss, result.jti) if result.iss and result.jti else None,
-        "client_net": truncate_address(client_addr)})
-
-
-def relax_durability(db: Session) -> None:
-    """For a transaction that writes only the check log (and re-fetchable status mirrors): on PostgreSQL,
-    commit without waiting for the WAL to reach disk. Call from the verify API only, never where ledger
-    records are written."""
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+def check_row(result: Result, *, channel: str, org_id: int | None, client_addr: str | None) -> dict:
+    """The check-log row for a result: never the token, only a hash of issuer and passport id."""
+    return {"at": utcnow(), "result": result.state, "channel": channel, "org_id": org_id,
+            "passport_ref": passport_ref(result.iss, result.jti) if result.iss and result.jti else None,
+            "client_net": truncate_address(client_addr)}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ def _no_trust_cache(app):
     """Each test rolls its data back, so per-process trust caching must be off."""
     app.config["VERIFY_TRUST_CACHE_SECONDS"] = 0
     app.config["VERIFY_STATUS_CACHE_SECONDS"] = 0
+    app.config["VERIFY_CHECK_LOG"] = "request"  # rows in the test's transaction (the writer has its own test)
     from passport.verify import trust
 
     trust.invalidate()

@@ -279,3 +279,40 @@ def test_trust_summary(client, other_issuer):
     body = client.get(URL + "/trust").get_json()
     names = [i["name"] for i in body["issuers"]]
     assert "Kennet Valley Care Group" in names and body["issuers"][0]["own"] is True
+
+
+def test_background_check_log_writer(tmp_path):
+    """The API's batched writer (its own connection, so exercised on a separate database here)."""
+    import time
+
+    from passport.verify.checklog import CheckLogWriter
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/log.sqlite")
+    VerificationCheck.__table__.create(engine)
+    writer = CheckLogWriter(engine, interval=0.05, batch=3)
+    from passport.db import utcnow
+
+    for i in range(7):
+        writer.add({"at": utcnow(), "result": "valid", "channel": "api", "org_id": None, "passport_ref": f"{i:064d}",
+                    "client_net": ""})
+    deadline = time.monotonic() + 5
+    count = 0
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            count = conn.scalar(sa.select(sa.func.count()).select_from(VerificationCheck.__table__))
+        if count == 7:
+            break
+        time.sleep(0.05)
+    assert count == 7
+    assert writer.flush() == 0
+    engine.dispose()
+
+
+def test_writer_keeps_rows_when_the_database_is_down(tmp_path):
+    from passport.verify.checklog import CheckLogWriter
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/missing-dir/none.sqlite")
+    writer = CheckLogWriter(engine, interval=60)
+    writer._rows.append({"at": None})
+    assert writer.flush() == 0 and len(writer._rows) == 1
+    engine.dispose()

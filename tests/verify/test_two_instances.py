@@ -133,6 +133,32 @@ def test_untrusted_until_b_trusts_a_then_valid_then_revoked(two):
         dbm.session.remove()
     assert api_verify(b.url, token)["result"] == "untrusted_issuer"
 
+    # every check at B was logged by B's background writer (a hash of iss|jti, never the token)
+    import time
+
+    from passport.verify.models import VerificationCheck
+    from passport.verify.services import passport_ref
+
+    deadline = time.monotonic() + 5
+    with b.app.app_context():
+        while True:
+            rows = dbm.session.scalars(sa.select(VerificationCheck.result).where(
+                VerificationCheck.passport_ref == passport_ref(a.url, token_jti(token)))).all()
+            dbm.session.rollback()
+            if len(rows) >= 4 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        dbm.session.remove()
+    assert sorted(rows) == ["revoked", "untrusted_issuer", "untrusted_issuer", "valid"]
+
+
+def token_jti(token: str) -> str:
+    import zlib
+
+    from passport.verify.jose import b64url_decode
+
+    return json.loads(zlib.decompress(b64url_decode(token.split(".")[1]), -15))["jti"]
+
 
 @pytest.mark.browser
 def test_b_verify_page_checks_a_passport_in_the_browser(two, page):
