@@ -193,10 +193,13 @@ def a4_pdf(db: Session, p: Passport, public_url: str) -> bytes:
         c.drawString(M, y, line)
         y -= 6 * mm
     y -= 2 * mm
-    c.setFont(regular, 9)
-    for n, title in vm["standards"]:
-        c.drawString(M, y, f"Standard {n}: {title}"[:110])
-        y -= 4.6 * mm
+    c.setFont(regular, 8.5)
+    half = (len(vm["standards"]) + 1) // 2  # two columns
+    col_w = (W - 2 * M) / 2
+    for i, (n, title) in enumerate(vm["standards"]):
+        col, row = divmod(i, half)
+        c.drawString(M + col * col_w, y - row * 4.4 * mm, _fit(f"{n}. {title}", regular, 8.5, col_w - 3 * mm))
+    y -= half * 4.4 * mm
     if vm["competencies"]:
         y -= 3 * mm
         c.setFont(bold, 12)
@@ -204,11 +207,14 @@ def a4_pdf(db: Session, p: Passport, public_url: str) -> bytes:
         y -= 6 * mm
         c.setFont(regular, 9)
         for comp in vm["competencies"]:
-            c.drawString(M, y, f"{comp['name'][:70]} – {comp['level_label']}, valid until "
-                               f"{comp['valid_until'].strftime('%-d %B %Y')}")
-            y -= 4.6 * mm
-    qr_size = 60 * mm
-    qx, qy = W - M - qr_size, 48 * mm
+            text = f"{comp['name']} – {comp['level_label']}, valid until {comp['valid_until'].strftime('%-d %B %Y')}"
+            for j, line in enumerate(_lines(c, text, regular, 9, W - 2 * M - 4 * mm)[:2]):
+                c.drawString(M + (4 * mm if j else 0), y, line)
+                y -= 4.2 * mm
+            y -= 0.6 * mm
+    qy = 48 * mm  # above the endorsers; the QR shrinks (never below 42 mm) if the facts run long
+    qr_size = max(42 * mm, min(60 * mm, y - 6 * mm - qy))
+    qx = W - M - qr_size
     _draw_qr(c, p, public_url, qx, qy, qr_size)
     c.setFont(regular, 10)
     tx = M
@@ -246,8 +252,8 @@ def _endorsers(c, names, x, y, width, height, regular, bold, size) -> None:
 
 
 def card_pdf(db: Session, p: Passport, public_url: str) -> bytes:
-    """Credit-card size (85.6 x 54 mm), one page per side: front with name and QR (40 mm), back with
-    what is certified and the endorsers."""
+    """Credit-card size (85.6 x 54 mm), two pages (front and back). Front: name, Care Certificate,
+    validity, the QR at 40 mm and the endorsers along the bottom. Back: delegated tasks and issuer."""
     from reportlab.lib.units import mm
     from reportlab.pdfgen import canvas
 
@@ -260,39 +266,81 @@ def card_pdf(db: Session, p: Passport, public_url: str) -> bytes:
     qr_size = 40 * mm
     qx, qy = W - qr_size - 3 * mm, (H - qr_size) / 2
     _draw_qr(c, p, public_url, qx, qy, qr_size)
+    left = qx - 5 * mm  # width of the text column
     c.setFillColorRGB(*(v / 255 for v in NHS_BLUE))
     c.setFont(bold, 6.5)
     c.drawString(3 * mm, H - 6 * mm, "Care training passport")
     c.setFillColorRGB(0, 0, 0)
-    y = H - 12 * mm
-    for line in _lines(c, vm["name"], bold, 9, qx - 6 * mm)[:3]:
-        c.setFont(bold, 9)
+    y = H - 11 * mm
+    c.setFont(bold, 9)
+    for line in _lines(c, vm["name"], bold, 9, left)[:3]:
         c.drawString(3 * mm, y, line)
-        y -= 4 * mm
+        y -= 3.8 * mm
     c.setFont(regular, 5.5)
-    for line in _lines(c, vm["cc_line"], regular, 5.5, qx - 6 * mm)[:4]:
+    for line in _lines(c, vm["cc_line"], regular, 5.5, left)[:3]:
         c.drawString(3 * mm, y, line)
-        y -= 2.6 * mm
-    y -= 1 * mm
+        y -= 2.5 * mm
+    if vm["competencies"]:
+        n = len(vm["competencies"])
+        for line in _lines(c, f"{n} delegated healthcare task{'s' if n > 1 else ''}: see the back", regular, 5.5,
+                           left)[:2]:
+            c.drawString(3 * mm, y, line)
+            y -= 2.5 * mm
+    y -= 0.8 * mm
     for line in (f"Valid until {vm['valid_until'].strftime('%-d %b %Y')}", f"ID {vm['short_id']}",
                  "Scan to check. Compare with photo ID."):
         c.drawString(3 * mm, y, line)
-        y -= 2.6 * mm
+        y -= 2.5 * mm
+    _endorsers(c, vm["endorsers"], 3 * mm, 3 * mm, left, 7 * mm, regular, bold, 4.5)
     c.showPage()
     c.setFont(bold, 7)
-    c.drawString(3 * mm, H - 5 * mm, vm["name"][:50])
+    c.drawString(3 * mm, H - 5 * mm, vm["name"][:60])
     c.setFont(regular, 5.5)
-    y = H - 9 * mm
-    for line in [vm["cc_line"]] + [f"{comp['name'][:48]} – {comp['level_label']} to "
-                                   f"{comp['valid_until'].strftime('%-d %b %Y')}" for comp in vm["competencies"]]:
-        for part in _lines(c, line, regular, 5.5, W - 6 * mm)[:2]:
-            c.drawString(3 * mm, y, part)
-            y -= 2.5 * mm
-    c.drawString(3 * mm, y - 0.5 * mm, f"Issued by {vm['issuer']}"[:80])
-    _endorsers(c, vm["endorsers"], 3 * mm, 3 * mm, W - 6 * mm, 9 * mm, regular, bold, 5.5)
+    y = H - 8.5 * mm
+    c.drawString(3 * mm, y, vm["cc_line"][:90])
+    y -= 3.5 * mm
+    if vm["competencies"]:
+        c.setFont(bold, 5.5)
+        c.drawString(3 * mm, y, "Delegated healthcare tasks")
+        y -= 2.6 * mm
+        c.setFont(regular, 5)
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        for comp in vm["competencies"]:
+            suffix = f" – {comp['level_label'].lower()} – until {comp['valid_until'].strftime('%-d %b %Y')}"
+            room = W - 6 * mm - stringWidth(suffix, regular, 5)
+            c.drawString(3 * mm, y, _fit(short_task(comp["name"]), regular, 5, room) + suffix)
+            y -= 2.3 * mm
+    y -= 1 * mm
+    c.setFont(regular, 5.5)
+    for line in _lines(c, f"Issued by {vm['issuer']} on {vm['issued_on'].strftime('%-d %b %Y')}", regular, 5.5,
+                       W - 6 * mm)[:2]:
+        c.drawString(3 * mm, y, line)
+        y -= 2.5 * mm
+    c.setFont(regular, 4.5)
+    c.drawString(3 * mm, 3 * mm, "Check it: scan the QR code on the front with a phone camera.")
     c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def short_task(name: str) -> str:
+    """A task name short enough for the card: up to the first bracket or colon."""
+    for sep in (" (", ":"):
+        name = name.split(sep, 1)[0]
+    return name.strip()
+
+
+def _fit(text: str, font: str, size: float, width: float) -> str:
+    """``text`` cut at a word boundary with an ellipsis so it fits ``width``."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    if stringWidth(text, font, size) <= width:
+        return text
+    words = text.split()
+    while words and stringWidth(" ".join(words) + "…", font, size) > width:
+        words.pop()
+    return (" ".join(words) or text[:10]) + "…"
 
 
 RENDERERS = {"qr.png": qr_png, "qr.svg": qr_svg, "phone.png": phone_png, "a4.pdf": a4_pdf, "card.pdf": card_pdf}
