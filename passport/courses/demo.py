@@ -19,6 +19,7 @@ def load(db, ctx) -> None:
     """Called once by ``passport demo`` after the core demo data, in the same transaction."""
     as_ = {key: Principal(person=p) for key, p in ctx.people.items()}
     _settings_and_ids(db, ctx)
+    _earlier_training(db, ctx)
     _assessors(db, ctx, as_)
     courses = _courses(db, ctx, as_)
     _sessions(db, ctx, as_, courses)
@@ -38,6 +39,39 @@ def _settings_and_ids(db, ctx) -> None:
         for n, person in enumerate(people, start=1):
             db.add(AscwdsWorkerRef(org_id=org.id, person_id=person.id, unique_worker_id=f"{home[:3].upper()}{n:04d}"))
     db.flush()
+
+
+def _earlier_training(db, ctx) -> None:
+    """Fill most gaps the core demo leaves (it records twelve subjects for workers and none for managers), as
+    if imported from each home's old spreadsheet, so the matrix is mostly green with some amber and red."""
+    import sqlalchemy as sa
+
+    from passport import audit
+    from passport.core import records
+    from passport.core.models import TrainingRecord
+    from passport.courses.requirements import requirements_by_role
+
+    rng = ctx.rng
+    for home in HOMES:
+        org = ctx.orgs[home]
+        by_role = requirements_by_role(db, org.id)
+        people = [ctx.people[f"{home}_{k}"] for k in ("manager", "lead", "assessor")] + ctx.workers[home]
+        held = set(db.execute(sa.select(TrainingRecord.person_id, TrainingRecord.category_code)
+                              .where(TrainingRecord.person_id.in_([p.id for p in people]))).all())
+        rows = []
+        for person in people:
+            role = next((m.job_role for m in person.memberships if m.org_id == org.id and m.job_role), None)
+            for code in by_role.get(role or "", []):
+                if (person.id, code) in held or rng.random() < 0.12:
+                    continue
+                roll = rng.random()
+                ago = rng.randint(10, 300) if roll < 0.75 else rng.randint(300, 350) if roll < 0.88 else rng.randint(380, 700)
+                rows.append({"person_id": person.id, "category_code": code, "completed_on": today() - timedelta(days=ago),
+                             "provider_name": "North Wessex Care Association",
+                             "notes": "Imported from the home's previous training spreadsheet",
+                             "source_ref": f"demo:{home}-spreadsheet"})
+        records.add_training_records_bulk(db, None, org_id=org.id, source="bulk_upload", rows=rows,
+                                          actor=audit.Actor.system("demo data"), batch_ref=f"demo {home}")
 
 
 def _assessors(db, ctx, as_) -> None:

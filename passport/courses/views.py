@@ -305,7 +305,12 @@ def register(session_id: int):
     fields = {f"b{b.id}": register_field(f"{b.person.full_name} ({b.organisation.name})", b.attendance)
               for b in confirmed}
     if s.course.pass_mark is not None:
-        fields.update({f"s{b.id}": score_field(f"Test score for {b.person.full_name} (%)") for b in confirmed})
+        from passport.courses.models import CourseAssessment
+
+        latest = {a.person_id: a.score for a in dbm.session.query(CourseAssessment).filter(
+            CourseAssessment.session_id == s.id).order_by(CourseAssessment.id)}
+        fields.update({f"s{b.id}": score_field(f"Test score for {b.person.full_name} (%)", latest.get(b.person_id))
+                       for b in confirmed})
     form = dynamic_form("RegisterForm", fields)()
     result = None
     if form.validate_on_submit():
@@ -313,7 +318,8 @@ def register(session_id: int):
             marks = {b.id: form[f"b{b.id}"].data or "" for b in confirmed}
             result = sessions.record_attendance(dbm.session, p, s.id, marks)
             scores = {b.id: form[f"s{b.id}"].data for b in confirmed
-                      if s.course.pass_mark is not None and form[f"s{b.id}"].data is not None}
+                      if s.course.pass_mark is not None and form[f"s{b.id}"].data is not None
+                      and form[f"s{b.id}"].data != form[f"s{b.id}"].default}
             if scores:
                 from passport.courses.assessments import record_session_tests
 

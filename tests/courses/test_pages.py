@@ -74,7 +74,11 @@ def test_assessment_and_sign_off_pages(client, db, world, login, competent):
     assert client.post(f"/courses/people/{w.id}/care-certificate/2025/4/sign-off", data={}).status_code == 400
     assert client.post(f"/courses/people/{w.id}/care-certificate/2025/3/sign-off", data={},
                        csrf=False).status_code == 400
-    assert client.get(f"/courses/orgs/{world.home.id}/care-certificates").status_code == 200
+    world.workers[2].given_name = "<script>alert(1)</script>"
+    db.flush()
+    page = client.get(f"/courses/orgs/{world.home.id}/care-certificates").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)" in page and "<script>alert(1)" not in page
+    assert f'<a href="/courses/people/{w.id}/care-certificate">' in page  # links are links, not escaped text
     r = client.post(f"/courses/orgs/{world.home.id}/assessors", data={"person_id": str(world.assessor.id),
                                                                       "framework": "2025", "standards": ["1", "2"]})
     assert r.status_code == 302
