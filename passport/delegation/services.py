@@ -15,97 +15,20 @@ from sqlalchemy.orm import Session
 
 from passport import audit
 from passport.core.access import Principal, has_role
-from passport.core.models import Organisation, Person
+from passport.core.models import Person
 from passport.core.records import add_months
 from passport.core.timeutil import uk_today
 from passport.db import utcnow
-from passport.delegation.catalogue import get_task, task_usable_at
+from passport.delegation.declines import open_decline, record_decline, withdraw_decline  # noqa: F401
+from passport.delegation.guards import (  # noqa: F401  (RefusedAction, audit_refusal: used by the edges)
+    RefusedAction, audit_refusal, end_delegations, home_or_error, require_professional, resident_or_error, signal,
+    task_or_error, worker_or_error,
+)
 from passport.delegation.models import (
-    CONSENT_BY, LEVEL_LABELS, LEVEL_RANK, LEVELS, OUTCOMES, Assessment, Competency, Decline, Delegation, Task,
+    CONSENT_BY, LEVEL_LABELS, LEVEL_RANK, LEVELS, OUTCOMES, Assessment, Competency, Delegation, Task,
 )
-from passport.delegation.rules import (
-    HOME_KINDS, Authority, clean_resident_ref, is_worker_at, missing_prerequisites, professional_authority,
-)
+from passport.delegation.rules import missing_prerequisites, professional_authority
 from passport.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from passport.signals import competence_changed
-
-
-class RefusedAction(PermissionDenied):
-    """A clinical action refused because the actor is not a registered professional for the home.
-    Carries what the edge needs to audit the attempt after rolling back."""
-
-    def __init__(self, message: str, action: str, org_id: int | None, details: dict):
-        super().__init__(message)
-        self.action, self.org_id, self.details = action, org_id, details
-
-
-def audit_refusal(db: Session, actor: audit.Actor, exc: RefusedAction) -> None:
-    """Record a refused attempt (call after rolling back the refused transaction; the edge commits)."""
-    audit.record(db, actor, exc.action + ".refused", "organisation", exc.org_id or "", org_id=exc.org_id,
-                 reason=exc.message, **exc.details)
-
-
-def require_professional(db: Session, principal: Principal, home_id: int, action: str, **details) -> Authority:
-    """The principal's authority to act clinically for the home, or RefusedAction (403, audited)."""
-    authority = professional_authority(db, principal, home_id)
-    if authority is None:
-        raise RefusedAction(
-            "Only a registered professional (with an NMC, HCPC, GMC or GPhC registration on their record) who "
-            "holds the registered professional role for this home can do that.", action, home_id, details)
-    return authority
-
-
-def _home(db: Session, home_id: int) -> Organisation:
-    home = db.get(Organisation, home_id)
-    if home is None:
-        raise NotFound("No such organisation.")
-    if home.kind not in HOME_KINDS:
-        raise ValidationError("Tasks are delegated to staff of a care home or home care service.",
-                              {"org": "Choose a care home or home care service."})
-    return home
-
-
-def _worker(db: Session, worker_id: int, home_id: int, on: date) -> Person:
-    person = db.get(Person, worker_id) if isinstance(worker_id, int) else None
-    if person is None:
-        raise ValidationError("Unknown worker.", {"worker": "Choose a worker from the list."})
-    if not is_worker_at(db, worker_id, home_id, on):
-        raise ValidationError(f"{person.full_name} does not work at this home.",
-                              {"worker": "Choose a worker who works at this home."})
-    return person
-
-
-def _task(db: Session, code: str, home_id: int) -> Task:
-    try:
-        task = get_task(db, code or "")
-    except NotFound:
-        raise ValidationError("Unknown task.", {"task": "Choose a task from the list."}) from None
-    if not task.active or not task_usable_at(db, task, home_id):
-        raise ValidationError("That task is not available at this home.", {"task": "Choose a task from the list."})
-    return task
-
-
-def _resident(task: Task, value, errors: dict, required_for_task: bool) -> str | None:
-    try:
-        return clean_resident_ref(value, required=required_for_task)
-    except ValueError as exc:
-        errors["resident_ref"] = str(exc)
-        return None
-
-
-def _signal(db: Session, actor: audit.Actor, c: Competency, change: str) -> None:
-    competence_changed.send(c.worker_id, db=db, actor=actor, task_code=c.task.code, change=change)
-
-
-def _end_delegations(db: Session, actor: audit.Actor, where, reason: str, note: str) -> int:
-    """End open delegations matching ``where`` (a SQL condition) with ``reason``; audited one by one."""
-    rows = list(db.scalars(sa.select(Delegation).where(Delegation.ended_at.is_(None), where)))
-    for d in rows:
-        d.ended_at, d.end_reason, d.ended_by_id, d.end_note = utcnow(), reason, actor.person_id, note
-        audit.record(db, actor, f"delegation.delegation.{reason}", "delegation", d.id, org_id=d.org_id,
-                     task=d.task.code, worker_id=d.worker_id, note=note)
-    db.flush()
-    return len(rows)
 
 
 # --- assessments and competencies --------------------------------------------------------------
@@ -121,12 +44,12 @@ def record_assessment(db: Session, principal: Principal, *, home_id: int, worker
     or end when its level is too low. A "not yet competent" outcome ends any current competence."""
     authority = require_professional(db, principal, home_id, "delegation.assessment.record",
                                      worker_id=worker_id, task=str(task_code)[:60])
-    _home(db, home_id)
+    home_or_error(db, home_id)
     today = uk_today()
     errors: dict[str, str] = {}
-    task = _task(db, task_code, home_id)
-    worker = _worker(db, worker_id, home_id, today)
-    resident = _resident(task, resident_ref, errors, task.resident_specific) if task.resident_specific else None
+    task = task_or_error(db, task_code, home_id)
+    worker = worker_or_error(db, worker_id, home_id, today)
+    resident = resident_or_error(task, resident_ref, errors, task.resident_specific) if task.resident_specific else None
     if not isinstance(assessed_on, date):
         errors["assessed_on"] = "Enter the date of the assessment."
     elif assessed_on > today:
@@ -205,13 +128,13 @@ def record_assessment(db: Session, principal: Principal, *, home_id: int, worker
                 audit.record(db, actor, "delegation.delegation.reassessed", "delegation", d.id, org_id=d.org_id,
                              competency_id=new.id)
         else:
-            _end_delegations(db, actor, Delegation.competency_id == old.id, "competence_ended",
+            end_delegations(db, actor, Delegation.competency_id == old.id, "competence_ended",
                              "The competence behind it was reassessed")
     db.flush()
     if new is not None:
-        _signal(db, actor, new, "granted")
+        signal(db, actor, new, "granted")
     elif current:
-        _signal(db, actor, current[0], "withdrawn")
+        signal(db, actor, current[0], "withdrawn")
     return a
 
 
@@ -245,63 +168,10 @@ def withdraw_competency(db: Session, principal: Principal, competency_id: int, r
     db.flush()
     audit.record(db, principal.actor, "delegation.competency.withdraw", "delegation_competency", c.id,
                  org_id=c.org_id, worker_id=c.worker_id, task=c.task.code, reason=reason[:500])
-    _end_delegations(db, principal.actor, Delegation.competency_id == c.id, "competence_ended",
+    end_delegations(db, principal.actor, Delegation.competency_id == c.id, "competence_ended",
                      "Competence withdrawn: " + reason[:200])
-    _signal(db, principal.actor, c, "withdrawn")
+    signal(db, principal.actor, c, "withdrawn")
     return c
-
-
-# --- declines ----------------------------------------------------------------------------------
-
-
-def record_decline(db: Session, principal: Principal, *, home_id: int, worker_id: int, task_code: str,
-                   resident_ref: str | None = None, reason: str = "") -> Decline:
-    """A worker declines a task (for one resident, or at all). Recorded without blame, by the worker
-    themself or by a manager or professional on their behalf; their open delegations of it end."""
-    _home(db, home_id)
-    is_self = principal.person_id == worker_id and principal.token_org_id is None
-    if not (is_self or has_role(db, principal, ("registered_manager", "training_lead"), home_id)
-            or professional_authority(db, principal, home_id)):
-        raise PermissionDenied("Only the worker, their manager or a registered professional can record this.")
-    errors: dict[str, str] = {}
-    task = _task(db, task_code, home_id)
-    _worker(db, worker_id, home_id, uk_today())
-    resident = _resident(task, resident_ref, errors, False)
-    if errors:
-        raise ValidationError("The decline was not saved: " + "; ".join(errors.values()), errors)
-    d = Decline(task_id=task.id, worker_id=worker_id, org_id=home_id, resident_ref=resident,
-                reason=" ".join((reason or "").split())[:2000], recorded_by_id=principal.person_id)
-    db.add(d)
-    db.flush()
-    audit.record(db, principal.actor, "delegation.decline.record", "delegation_decline", d.id, org_id=home_id,
-                 worker_id=worker_id, task=task.code)
-    where = sa.and_(Delegation.worker_id == worker_id, Delegation.task_id == task.id, Delegation.org_id == home_id)
-    if resident:
-        where = sa.and_(where, Delegation.resident_ref == resident)
-    _end_delegations(db, principal.actor, where, "declined", "The worker declined the task")
-    return d
-
-
-def withdraw_decline(db: Session, principal: Principal, decline_id: int) -> Decline:
-    """The worker changes their mind: the decline stops applying (history kept)."""
-    d = db.get(Decline, decline_id)
-    if d is None:
-        raise NotFound("No such decline.")
-    if principal.person_id != d.worker_id or principal.token_org_id is not None:
-        raise PermissionDenied("Only the worker can withdraw their own decline.")
-    if d.withdrawn_at is None:
-        d.withdrawn_at = utcnow()
-        db.flush()
-        audit.record(db, principal.actor, "delegation.decline.withdraw", "delegation_decline", d.id, org_id=d.org_id)
-    return d
-
-
-def open_decline(db: Session, task_id: int, worker_id: int, resident: str | None) -> Decline | None:
-    cond = Decline.resident_ref.is_(None)
-    if resident:
-        cond = sa.or_(cond, Decline.resident_ref == resident)
-    return db.scalar(sa.select(Decline).where(Decline.task_id == task_id, Decline.worker_id == worker_id,
-                                              Decline.withdrawn_at.is_(None), cond).limit(1))
 
 
 # --- delegations -------------------------------------------------------------------------------
@@ -359,12 +229,12 @@ def create_delegation(db: Session, principal: Principal, *, home_id: int, worker
     where the task needs it and has not declined; consent and the written instructions are recorded."""
     authority = require_professional(db, principal, home_id, "delegation.delegation.create",
                                      worker_id=worker_id, task=str(task_code)[:60])
-    _home(db, home_id)
+    home_or_error(db, home_id)
     today = uk_today()
     errors: dict[str, str] = {}
-    task = _task(db, task_code, home_id)
-    worker = _worker(db, worker_id, home_id, today)
-    resident = _resident(task, resident_ref, errors, True)
+    task = task_or_error(db, task_code, home_id)
+    worker = worker_or_error(db, worker_id, home_id, today)
+    resident = resident_or_error(task, resident_ref, errors, True)
     if not isinstance(start_date, date):
         errors["start_date"] = "Enter the start date."
     elif start_date > today:
@@ -403,7 +273,7 @@ def create_delegation(db: Session, principal: Principal, *, home_id: int, worker
     if existing is not None:
         if is_open(db, existing, today):
             raise Conflict(f"{task.name} is already delegated to {worker.full_name} for {resident}.")
-        _end_delegations(db, principal.actor, Delegation.id == existing.id, "lapsed", "Competence ran out")
+        end_delegations(db, principal.actor, Delegation.id == existing.id, "lapsed", "Competence ran out")
     d = Delegation(task_id=task.id, worker_id=worker.id, org_id=home_id, resident_ref=resident,
                    delegated_by_id=principal.person_id, delegator_org_id=authority.org_id,
                    competency_id=competency.id, start_date=start_date, review_date=review_date,
@@ -443,7 +313,7 @@ def withdraw_delegation(db: Session, principal: Principal, delegation_id: int, r
         raise ValidationError("Say why the delegation is withdrawn.", {"reason": "Enter the reason."})
     if d.ended_at is not None:
         raise Conflict("This delegation has already ended.")
-    _end_delegations(db, principal.actor, Delegation.id == d.id, "withdrawn", reason[:2000])
+    end_delegations(db, principal.actor, Delegation.id == d.id, "withdrawn", reason[:2000])
     return d
 
 
@@ -468,9 +338,9 @@ def expire_due(db: Session, today: date | None = None, actor: audit.Actor | None
         c = db.get(Competency, cid)
         audit.record(db, actor, "delegation.competency.expire", "delegation_competency", c.id, org_id=c.org_id,
                      worker_id=c.worker_id, task=c.task.code, valid_until=c.valid_until)
-        lapsed += _end_delegations(db, actor, Delegation.competency_id == c.id, "lapsed",
+        lapsed += end_delegations(db, actor, Delegation.competency_id == c.id, "lapsed",
                                    "The competence behind it expired")
-        _signal(db, actor, c, "expired")
+        signal(db, actor, c, "expired")
         expired += 1
     return {"expired": expired, "lapsed": lapsed}
 
