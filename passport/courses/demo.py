@@ -75,6 +75,9 @@ def _earlier_training(db, ctx) -> None:
 
 
 def _assessors(db, ctx, as_) -> None:
+    # The Oaks' training lead also runs training for Meadow View, a sister home in the same group.
+    db.add(Membership(person_id=ctx.people["oaks_lead"].id, org_id=ctx.orgs["meadow"].id, role="training_lead",
+                      job_role="deputy_manager", start_date=date(2022, 9, 1)))
     every_2025 = list(range(1, 17))
     for home in HOMES:
         org_id = ctx.orgs[home].id
