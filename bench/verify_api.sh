@@ -67,9 +67,20 @@ first="$(head -n 1 "$tmp/tokens.txt")"
 curl -fsS -H 'Content-Type: application/json' -d "{\"token\":\"$first\"}" "$base/api/v1/verify" | grep -q '"result":"valid"' \
   || die "the first token does not verify as valid."
 
+server_ticks() {  # CPU (user + system, clock ticks) used so far by gunicorn's master and workers
+  local total=0 pid
+  for pid in "$gunicorn_pid" $(ps -o pid= --ppid "$gunicorn_pid"); do
+    [ -r "/proc/$pid/stat" ] || continue
+    total=$(( total + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}') ))
+  done
+  echo "$total"
+}
 run() {  # name path verify(0|1) duration
+  local before
+  before="$(server_ticks)"
   BENCH_VERIFY="$3" BENCH_TOKENS="$tmp/tokens.txt" wrk -t "$threads" -c "$connections" -d "$4" --timeout 10s \
     --latency -s "$here/verify_api.lua" "$base$2" >"$tmp/wrk-$1.txt"
+  echo "SERVER_CPU ticks=$(( $(server_ticks) - before )) hz=$(getconf CLK_TCK)" >>"$tmp/wrk-$1.txt"
   grep -q '^RESULT ' "$tmp/wrk-$1.txt" || { cat "$tmp/wrk-$1.txt" >&2; die "no result from wrk for $1."; }
 }
 if [ "$warmup" != 0 ]; then run warm-health /health 0 "$warmup"; run warm-verify /api/v1/verify 1 "$warmup"; fi
@@ -96,7 +107,11 @@ env = os.environ
 def load(name):
     text = open(os.path.join(env["BENCH_TMP"], f"wrk-{name}.txt")).read()
     line = next(l for l in text.splitlines() if l.startswith("RESULT "))
-    return {k: float(v) for k, v in re.findall(r"(\w+)=([0-9.]+)", line)}
+    row = {k: float(v) for k, v in re.findall(r"(\w+)=([0-9.]+)", line)}
+    cpu = {k: float(v) for k, v in re.findall(r"(\w+)=([0-9.]+)", next(
+        l for l in text.splitlines() if l.startswith("SERVER_CPU ")))}
+    row["cpu_ms"] = cpu["ticks"] / cpu["hz"] * 1000 / max(row["requests"], 1)
+    return row
 h, v = load("health"), load("verify")
 print()
 print("Verify API benchmark: POST /api/v1/verify (distinct valid passports) vs GET /health")
@@ -105,11 +120,13 @@ print(f"  machine:   {env['BENCH_CPU']} (wrk on the same machine)")
 print(f"  server:    gunicorn, {env['BENCH_WORKERS']} sync workers; database {env['BENCH_DB']}")
 print(f"  load:      wrk {env['BENCH_CONNECTIONS']} connections, {env['BENCH_DURATION']} per endpoint, "
       f"{int(float(env['BENCH_COUNT'])):,} distinct tokens")
-print(f"  {'endpoint':<22}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}")
+print(f"  {'endpoint':<22}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}{'server CPU ms/req':>19}")
 for name, r in (("GET /health", h), ("POST /api/v1/verify", v)):
     errors = int(r["non2xx3xx"] + r["socket_errors"] + r.get("not_valid", 0))
-    print(f"  {name:<22}{r['rps']:>10.1f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{int(r['requests']):>10}{errors:>8}")
-print(f"  ratio verify/health: {v['rps'] / h['rps']:.3f} (target >= 0.7)")
+    print(f"  {name:<22}{r['rps']:>10.1f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{int(r['requests']):>10}{errors:>8}"
+          f"{r['cpu_ms']:>19.2f}")
+print(f"  ratio verify/health: {v['rps'] / h['rps']:.3f} (target >= 0.7); server CPU per request "
+      f"{v['cpu_ms'] / h['cpu_ms']:.2f}x health's")
 print(f"  checks logged: {env['BENCH_CHECKS']} (every verification writes one check-log row)")
 bad = int(v["non2xx3xx"] + v["socket_errors"] + v["not_valid"] + h["non2xx3xx"] + h["socket_errors"])
 if bad:

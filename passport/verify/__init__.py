@@ -11,6 +11,8 @@ bp = Blueprint("verify", __name__, template_folder="templates", static_folder="s
 DEFAULTS = {
     # Per client (API token, else address). Use a shared RATELIMIT_STORAGE_URI with several processes.
     "VERIFY_RATE_LIMIT": "120 per minute",
+    # Serve anonymous {"token": ...} verifications through the lean WSGI path (passport.verify.fastpath).
+    "VERIFY_FAST_PATH": True,
     "VERIFY_MAX_JSON_BYTES": 512 * 1024,   # a 100-token batch is ~50 KB
     "VERIFY_MAX_IMAGE_BYTES": 8 * 1024 * 1024,
     "VERIFY_BATCH_MAX": 100,

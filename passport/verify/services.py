@@ -6,6 +6,7 @@ verifying organisation when the checker is signed in, and the client's network t
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import time
@@ -37,6 +38,7 @@ def passport_ref(iss: str, jti: str) -> str:
     return hashlib.sha256(f"{iss}|{jti}".encode("utf-8")).hexdigest()
 
 
+@functools.lru_cache(maxsize=4096)
 def truncate_address(addr: str | None) -> str:
     """A client address cut to its network (/24 for IPv4, /48 for IPv6), so no one person is named."""
     try:

@@ -16,6 +16,9 @@ def _accepting_org(principal):
 
 
 def init_app(app: Flask) -> None:
+    from passport.verify import fastpath
+
+    fastpath.install(app)
     add_nav(app, "Check a passport", "verify.page", order=60)
     add_dashboard_card(app, "Check a passport", "verify.page",
                        "Scan or paste a care passport to see if it is valid. Works offline.", order=40)

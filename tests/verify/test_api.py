@@ -316,3 +316,35 @@ def test_writer_keeps_rows_when_the_database_is_down(tmp_path):
     writer._rows.append({"at": None})
     assert writer.flush() == 0 and len(writer._rows) == 1
     engine.dispose()
+
+
+def test_fast_path_matches_the_flask_view(app, client, issue, worker, home, other_issuer, caplog):
+    """Anonymous {"token": ...} calls take the lean WSGI path; its answers equal the Flask view's."""
+    p = issue(worker, home)
+    tokens = [p.token, other_issuer.sign(), "junk", SigningIssuer("https://x.test").sign()]
+    fast = [client.post(URL, json={"token": t}) for t in tokens]
+    app.config["VERIFY_FAST_PATH"] = False
+    try:
+        slow = [client.post(URL, json={"token": t}) for t in tokens]
+    finally:
+        app.config["VERIFY_FAST_PATH"] = True
+    for f, s in zip(fast, slow):
+        assert f.status_code == s.status_code == 200
+        a, b = f.get_json(), s.get_json()
+        for body in (a, b):  # times differ by the second or so between the two calls
+            body.pop("checked_at")
+            body["status"].pop("as_of", None), body["status"].pop("age_seconds", None)
+            body["trust"].pop("age_seconds", None)
+        assert a == b
+        assert f.get_data(as_text=True).startswith('{"checked_at":')  # same compact, sorted JSON
+        for header in ("Access-Control-Allow-Origin", "Cache-Control", "Content-Security-Policy",
+                       "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Content-Type"):
+            assert f.headers.get(header) == s.headers.get(header), header
+    assert not [r for r in caplog.records if "fast path" in r.getMessage()]
+
+
+@pytest.mark.parametrize("body", ['{"token": "x", "extra": 1}', '{"token": 5}', '["x"]', '{"token": "\\ud800"}'])
+def test_fast_path_leaves_unusual_bodies_to_the_view(client, body):
+    resp = client.post(URL, data=body, content_type="application/json")
+    assert resp.status_code in (200, 400)
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
