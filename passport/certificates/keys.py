@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from sqlalchemy.orm import Session
 
 from passport import audit
-from passport.certificates.models import KEY_STATUSES, PURPOSES, SigningKey
+from passport.certificates.models import PURPOSES, SigningKey
 from passport.db import utcnow
 from passport.errors import Conflict, NotFound, ServiceError, ValidationError
 
@@ -279,7 +279,3 @@ def key_window_ok(key: SigningKey, iat: int | float | datetime, leeway: int = LE
         return False
     return key.active_until is None or t <= key.active_until.timestamp() + leeway
 
-
-def key_status_label(status: str) -> str:
-    assert status in KEY_STATUSES
-    return {"active": "Active", "retired": "Retired", "compromised": "Compromised"}[status]
