@@ -16,24 +16,11 @@ from passport.core.forms import (
     ConfirmForm, ManualRecordForm, MembershipForm, NewPersonForm, OrganisationForm, PersonForm, SchemeForm,
 )
 from passport.core.models import ROLE_LABELS, Membership, Organisation, Person
-from passport.errors import ServiceError
-from passport.forms import choices
+from passport.forms import apply_errors, choices, status_for, submit  # noqa: F401 (apply_errors re-exported)
 from passport.mail import get_mailer
 
 bp = Blueprint("admin", __name__, template_folder="templates")
 STAFF_ROLES = ("org_admin", "training_lead", "registered_manager", "assessor", "registered_professional")
-
-
-def apply_errors(form, exc: ServiceError) -> None:
-    """Put a service's field errors on the matching form fields; the rest go to the summary."""
-    for name, message in exc.fields.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + [message]
-        else:
-            form.form_errors.append(message)
-    if not exc.fields:
-        form.form_errors.append(exc.message)
 
 
 def _form_data(form) -> dict:
@@ -47,17 +34,12 @@ def organisations():
     if not is_scheme_admin(dbm.session, p):
         abort(403)
     form = OrganisationForm()
-    if form.validate_on_submit():
-        try:
-            org = services.create_organisation(dbm.session, p, _form_data(form))
-            dbm.session.commit()
-            flash(f"{org.name} has been added.", "info")
-            return redirect(url_for("admin.organisation", org_id=org.id))
-        except ServiceError as exc:
-            dbm.session.rollback()
-            apply_errors(form, exc)
+    ok, org = submit(form, lambda: services.create_organisation(dbm.session, p, _form_data(form)),
+                     "The organisation has been added.")
+    if ok:
+        return redirect(url_for("admin.organisation", org_id=org.id))
     return render_template("core/organisations.html", orgs=services.list_organisations(dbm.session), form=form,
-                           scheme=services.get_scheme(dbm.session)), (400 if form.errors or form.form_errors else 200)
+                           scheme=services.get_scheme(dbm.session)), status_for(form)
 
 
 @bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
@@ -72,17 +54,10 @@ def organisation(org_id: int):
     if request.method == "POST":
         if not can_edit:
             abort(403)
-        if form.validate_on_submit():
-            try:
-                services.update_organisation(dbm.session, p, org_id, _form_data(form))
-                dbm.session.commit()
-                flash("Saved.", "info")
-                return redirect(url_for("admin.organisation", org_id=org_id))
-            except ServiceError as exc:
-                dbm.session.rollback()
-                apply_errors(form, exc)
+        if submit(form, lambda: services.update_organisation(dbm.session, p, org_id, _form_data(form)), "Saved.")[0]:
+            return redirect(url_for("admin.organisation", org_id=org_id))
     return render_template("core/organisation.html", org=org, form=form, can_edit=can_edit,
-                           people_count=len(services.people_in_org(dbm.session, org_id)))
+                           people_count=len(services.people_in_org(dbm.session, org_id))), status_for(form)
 
 
 @bp.route("/organisations/<int:org_id>/people", methods=["GET", "POST"])
@@ -95,26 +70,24 @@ def org_people(org_id: int):
     if request.method == "POST":
         if not can_edit:
             abort(403)
-        if form.validate_on_submit():
-            try:
-                person = services.create_person(dbm.session, p, org_id, _form_data(form))
-                link = _invite(person) if form.create_account.data else None
-                dbm.session.commit()
-                if link:
-                    _send_invite(person, link)
-                flash(f"{person.full_name} has been added.", "info")
-                return redirect(url_for("admin.person", person_id=person.id))
-            except ServiceError as exc:
-                dbm.session.rollback()
-                apply_errors(form, exc)
+
+        def add():
+            person = services.create_person(dbm.session, p, org_id, _form_data(form))
+            return person, (_invite(person) if form.create_account.data else None)
+
+        ok, result = submit(form, add, "The person has been added.")
+        if ok:
+            person, link = result
+            if link:  # mail goes out after the commit
+                _send_invite(person, link)
+            return redirect(url_for("admin.person", person_id=person.id))
     people = services.people_in_org(dbm.session, org_id)
     roles = {}
     for m in dbm.session.query(Membership).filter(Membership.org_id == org_id).all():
         if m.is_current(today()):
             roles.setdefault(m.person_id, []).append(ROLE_LABELS[m.role])
-    status = 400 if (form.errors or form.form_errors) else 200
     return render_template("core/people.html", org=org, people=people, roles=roles, form=form,
-                           can_edit=can_edit), status
+                           can_edit=can_edit), status_for(form)
 
 
 def _invite(person: Person) -> str:
@@ -156,21 +129,12 @@ def person(person_id: int):
 def edit_person(person_id: int):
     p = current_principal()
     target = services.get_or_404(dbm.session, Person, person_id)
-    form = PersonForm(obj=target)
-    if form.validate_on_submit():
-        try:
-            services.update_person(dbm.session, p, person_id, _form_data(form))
-            dbm.session.commit()
-            flash("Saved.", "info")
-            return redirect(url_for("admin.person", person_id=person_id))
-        except ServiceError as exc:
-            dbm.session.rollback()
-            if exc.status == 403:
-                abort(403)
-            apply_errors(form, exc)
-    elif request.method == "GET" and not _admin_over(p, target):
+    if not _admin_over(p, target):
         abort(403)
-    return render_template("core/person_edit.html", person=target, form=form), (400 if form.errors or form.form_errors else 200)
+    form = PersonForm(obj=target)
+    if submit(form, lambda: services.update_person(dbm.session, p, person_id, _form_data(form)), "Saved.")[0]:
+        return redirect(url_for("admin.person", person_id=person_id))
+    return render_template("core/person_edit.html", person=target, form=form), status_for(form)
 
 
 def _admin_over(p, target: Person) -> bool:
@@ -184,16 +148,10 @@ def add_role(org_id: int, person_id: int):
     target = services.get_or_404(dbm.session, Person, person_id)
     org = services.get_or_404(dbm.session, Organisation, org_id)
     form = MembershipForm()
-    if form.validate_on_submit():
-        try:
-            services.add_membership(dbm.session, current_principal(), person_id, org_id, _form_data(form))
-            dbm.session.commit()
-            flash("Role added.", "info")
-            return redirect(url_for("admin.person", person_id=person_id))
-        except ServiceError as exc:
-            dbm.session.rollback()
-            apply_errors(form, exc)
-    return render_template("core/add_role.html", person=target, org=org, form=form), (400 if form.errors or form.form_errors else 200)
+    if submit(form, lambda: services.add_membership(dbm.session, current_principal(), person_id, org_id,
+                                                    _form_data(form)), "Role added.")[0]:
+        return redirect(url_for("admin.person", person_id=person_id))
+    return render_template("core/add_role.html", person=target, org=org, form=form), status_for(form)
 
 
 @bp.post("/memberships/<int:membership_id>/end")
@@ -239,18 +197,11 @@ def add_record(org_id: int, person_id: int):
     target = services.get_or_404(dbm.session, Person, person_id)
     form = ManualRecordForm()
     form.category_code.choices = choices((c.code, f"{c.name} ({c.group})") for c in catalogue.training_categories(dbm.session))
-    if form.validate_on_submit():
-        try:
-            d = _form_data(form)
-            records.add_training_record(dbm.session, current_principal(), person_id=person_id, org_id=org_id,
-                                        source="manual", **d)
-            dbm.session.commit()
-            flash("The training record has been added.", "info")
-            return redirect(url_for("admin.person", person_id=person_id))
-        except ServiceError as exc:
-            dbm.session.rollback()
-            apply_errors(form, exc)
-    return render_template("core/record_new.html", person=target, form=form), (400 if form.errors or form.form_errors else 200)
+    if submit(form, lambda: records.add_training_record(dbm.session, current_principal(), person_id=person_id,
+                                                        org_id=org_id, source="manual", **_form_data(form)),
+              "The training record has been added.")[0]:
+        return redirect(url_for("admin.person", person_id=person_id))
+    return render_template("core/record_new.html", person=target, form=form), status_for(form)
 
 
 @bp.route("/scheme", methods=["GET", "POST"])
@@ -266,16 +217,9 @@ def scheme():
     if request.method == "GET" and current is not None:
         form.members.data = [m.org_id for m in current.partners]
         form.endorsers.data = [m.org_id for m in current.partners if m.endorses]
-    if form.validate_on_submit():
-        try:
-            services.save_scheme(dbm.session, p, _form_data(form))
-            dbm.session.commit()
-            flash("The scheme has been saved.", "info")
-            return redirect(url_for("admin.organisations"))
-        except ServiceError as exc:
-            dbm.session.rollback()
-            apply_errors(form, exc)
-    return render_template("core/scheme.html", form=form), (400 if form.errors or form.form_errors else 200)
+    if submit(form, lambda: services.save_scheme(dbm.session, p, _form_data(form)), "The scheme has been saved.")[0]:
+        return redirect(url_for("admin.organisations"))
+    return render_template("core/scheme.html", form=form), status_for(form)
 
 
 @bp.get("/organisations/<int:org_id>/audit")
@@ -296,16 +240,10 @@ def refresh_periods(org_id: int):
     categories = catalogue.training_categories(dbm.session)
     form = RefreshOverrideForm()
     form.category_code.choices = choices((c.code, c.name) for c in categories)
-    if form.validate_on_submit():
-        try:
-            records.set_refresh_override(dbm.session, current_principal(), org_id, form.category_code.data,
-                                         form.job_role.data or "", form.refresh_months.data)
-            dbm.session.commit()
-            flash("Refresh period saved.", "info")
-            return redirect(url_for("admin.refresh_periods", org_id=org_id))
-        except ServiceError as exc:
-            dbm.session.rollback()
-            apply_errors(form, exc)
+    if submit(form, lambda: records.set_refresh_override(dbm.session, current_principal(), org_id,
+                                                         form.category_code.data, form.job_role.data or "",
+                                                         form.refresh_months.data), "Refresh period saved.")[0]:
+        return redirect(url_for("admin.refresh_periods", org_id=org_id))
     def months(value):
         return f"{value} months" if value else "No refresh"
 
@@ -316,5 +254,4 @@ def refresh_periods(org_id: int):
         every = next((months(o.refresh_months) for o in own if o.job_role == ""), "")
         per_role = "; ".join(f"{o.job_role.replace('_', ' ')}: {months(o.refresh_months)}" for o in own if o.job_role)
         rows.append([c.name, months(c.refresh_months) if c.refresh_months else "No set refresh", every, per_role])
-    return render_template("core/refresh_periods.html", org=org, rows=rows, form=form), \
-        (400 if form.errors or form.form_errors else 200)
+    return render_template("core/refresh_periods.html", org=org, rows=rows, form=form), status_for(form)
