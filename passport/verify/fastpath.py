@@ -105,4 +105,11 @@ def _token(body: bytes) -> str | None:
 
 
 def install(app: Flask) -> None:
-    app.wsgi_app = VerifyFastPath(app.wsgi_app, app)
+    """Wrap the app's WSGI callable -- inside ProxyFix when the app is behind proxies, so the fast path
+    sees the real client address and scheme, as the view does."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    if isinstance(app.wsgi_app, ProxyFix):
+        app.wsgi_app.app = VerifyFastPath(app.wsgi_app.app, app)
+    else:
+        app.wsgi_app = VerifyFastPath(app.wsgi_app, app)

@@ -348,3 +348,26 @@ def test_fast_path_leaves_unusual_bodies_to_the_view(client, body):
     resp = client.post(URL, data=body, content_type="application/json")
     assert resp.status_code in (200, 400)
     assert resp.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_fast_path_behind_a_proxy_sees_the_client_address(tmp_path):
+    """With PASSPORT_PROXY_COUNT the fast path sits inside ProxyFix: limits and the log use the real client."""
+    import os
+
+    from passport import create_app
+    from passport.cli import upgrade
+    from passport.verify.checklog import writer_for
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "p" * 40, "DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite",
+                      "KEY_DIR": os.path.join(tmp_path, "keys"), "PUBLIC_URL": "https://proxied.test",
+                      "PROXY_COUNT": 1, "VERIFY_CHECK_LOG": "background", "VERIFY_CHECK_LOG_INTERVAL": 60})
+    upgrade(app)
+    resp = app.test_client().post(URL, json={"token": "junk"}, headers={"X-Forwarded-For": "198.51.100.23"},
+                                  environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert resp.status_code == 200 and resp.get_json()["result"] == "invalid"
+    rows = writer_for(app)._rows
+    assert [r["client_net"] for r in rows] == ["198.51.100.0/24"]
+    rows.clear()
+    from passport import db as dbm
+
+    dbm.get_engine(app).dispose()
