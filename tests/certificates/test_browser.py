@@ -47,7 +47,7 @@ def test_manager_issues_prints_scans_and_revokes(browser, live_server):
     page = context.new_page()
     try:
         sign_in(page, live, email)
-        page.click("text=Passports")
+        page.click(".nhsuk-card__link:text-is('Passports')")
         assert page.inner_text("h1").startswith("Passports")
         page.click(f"a:has-text('Issue'):has-text('{worker_name}')")
         assert worker_name in page.inner_text("h1")
@@ -103,7 +103,7 @@ def test_worker_sees_my_passport_on_a_phone(page, live_server):
         person = db.scalar(sa.select(Person).where(Person.email == email))
         has_passport = services.current_passport(db, person.id) is not None
     sign_in(page, live, email)
-    page.click("text=My passport >> nth=0")
+    page.click(".nhsuk-card__link:has-text('My passport')")
     assert page.inner_text("h1") == "My passport"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     if has_passport:
