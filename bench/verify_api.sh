@@ -10,6 +10,8 @@
 # Settings (environment variables, all optional):
 #   BENCH_DURATION=60s  BENCH_CONNECTIONS=50  BENCH_THREADS=2  BENCH_WORKERS=4 (gunicorn sync workers)
 #   BENCH_TOKENS_COUNT=5000 (distinct tokens)  BENCH_WARMUP=5s  BENCH_KEEP=1 (keep the temporary directory)
+#   BENCH_ROUNDS=1 (with more, health and verify alternate and the summary gives medians: steadier when the
+#                   machine is busy; every round still has to be error-free)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,6 +24,7 @@ threads="${BENCH_THREADS:-2}"
 workers="${BENCH_WORKERS:-4}"
 count="${BENCH_TOKENS_COUNT:-5000}"
 warmup="${BENCH_WARMUP:-5s}"
+rounds="${BENCH_ROUNDS:-1}"
 
 die() { echo "bench: $*" >&2; exit 1; }
 [ -x "$BIN/gunicorn" ] || die "run 'make install' first."
@@ -84,10 +87,12 @@ run() {  # name path verify(0|1) duration
   grep -q '^RESULT ' "$tmp/wrk-$1.txt" || { cat "$tmp/wrk-$1.txt" >&2; die "no result from wrk for $1."; }
 }
 if [ "$warmup" != 0 ]; then run warm-health /health 0 "$warmup"; run warm-verify /api/v1/verify 1 "$warmup"; fi
-echo "bench: GET /health for $duration ($connections connections)" >&2
-run health /health 0 "$duration"
-echo "bench: POST /api/v1/verify for $duration ($connections connections, $count distinct tokens)" >&2
-run verify /api/v1/verify 1 "$duration"
+for round in $(seq "$rounds"); do
+  echo "bench: round $round/$rounds: GET /health for $duration ($connections connections)" >&2
+  run "health-$round" /health 0 "$duration"
+  echo "bench: round $round/$rounds: POST /api/v1/verify for $duration ($count distinct tokens)" >&2
+  run "verify-$round" /api/v1/verify 1 "$duration"
+done
 checks="$("$BIN/python" - <<'PY'
 from passport import create_app, db
 import sqlalchemy as sa
@@ -99,12 +104,13 @@ PY
 )"
 
 BENCH_TMP="$tmp" BENCH_DB="$db_label" BENCH_WORKERS="$workers" BENCH_CONNECTIONS="$connections" \
-BENCH_DURATION="$duration" BENCH_COUNT="$count" BENCH_CHECKS="$checks" \
+BENCH_DURATION="$duration" BENCH_COUNT="$count" BENCH_CHECKS="$checks" BENCH_ROUNDS="$rounds" \
 BENCH_CPU="$(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
 BENCH_SOURCE="$(git rev-parse --short=12 HEAD 2>/dev/null || echo '?')" "$BIN/python" - <<'PY'
-import os, re, sys, time
+import os, re, statistics, sys, time
 env = os.environ
-def load(name):
+rounds = int(env["BENCH_ROUNDS"])
+def load_round(name):
     text = open(os.path.join(env["BENCH_TMP"], f"wrk-{name}.txt")).read()
     line = next(l for l in text.splitlines() if l.startswith("RESULT "))
     row = {k: float(v) for k, v in re.findall(r"(\w+)=([0-9.]+)", line)}
@@ -112,14 +118,23 @@ def load(name):
         l for l in text.splitlines() if l.startswith("SERVER_CPU ")))}
     row["cpu_ms"] = cpu["ticks"] / cpu["hz"] * 1000 / max(row["requests"], 1)
     return row
+def load(name):
+    rows = [load_round(f"{name}-{r}") for r in range(1, rounds + 1)]
+    out = {k: statistics.median(x[k] for x in rows) for k in rows[0]}
+    for k in ("requests", "non2xx3xx", "socket_errors", "not_valid"):
+        if k in rows[0]:
+            out[k] = sum(x[k] for x in rows)
+    out["each"] = [x["rps"] for x in rows]
+    return out
 h, v = load("health"), load("verify")
 print()
 print("Verify API benchmark: POST /api/v1/verify (distinct valid passports) vs GET /health")
 print(f"  date:      {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; code {env['BENCH_SOURCE']}")
 print(f"  machine:   {env['BENCH_CPU']} (wrk on the same machine)")
 print(f"  server:    gunicorn, {env['BENCH_WORKERS']} sync workers; database {env['BENCH_DB']}")
-print(f"  load:      wrk {env['BENCH_CONNECTIONS']} connections, {env['BENCH_DURATION']} per endpoint, "
-      f"{int(float(env['BENCH_COUNT'])):,} distinct tokens")
+print(f"  load:      wrk {env['BENCH_CONNECTIONS']} connections, {env['BENCH_DURATION']} per endpoint"
+      + (f" x {rounds} rounds, alternating (medians; requests and errors summed)" if rounds > 1 else "")
+      + f", {int(float(env['BENCH_COUNT'])):,} distinct tokens; load average {open('/proc/loadavg').read()[:14]}")
 print(f"  {'endpoint':<22}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}{'server CPU ms/req':>19}")
 for name, r in (("GET /health", h), ("POST /api/v1/verify", v)):
     errors = int(r["non2xx3xx"] + r["socket_errors"] + r.get("not_valid", 0))
@@ -127,6 +142,8 @@ for name, r in (("GET /health", h), ("POST /api/v1/verify", v)):
           f"{r['cpu_ms']:>19.2f}")
 print(f"  ratio verify/health: {v['rps'] / h['rps']:.3f} (target >= 0.7); server CPU per request "
       f"{v['cpu_ms'] / h['cpu_ms']:.2f}x health's")
+if rounds > 1:
+    print("  each round (req/s health / verify): " + ", ".join(f"{a:.0f} / {b:.0f}" for a, b in zip(h["each"], v["each"])))
 print(f"  checks logged: {env['BENCH_CHECKS']} (every verification writes one check-log row)")
 bad = int(v["non2xx3xx"] + v["socket_errors"] + v["not_valid"] + h["non2xx3xx"] + h["socket_errors"])
 if bad:

@@ -18,8 +18,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# By length mod 4: the bits of the last character that carry no data and must be zero (None: impossible).
+_SPARE_BITS = {0: 0, 1: None, 2: 0b001111, 3: 0b000011}
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 P256_ORDER_BYTES = 32
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
 class JoseError(ValueError):
@@ -33,12 +37,14 @@ def b64url_encode(data: bytes) -> str:
 def b64url_decode(text: str) -> bytes:
     """Decode unpadded base64url strictly: alphabet, length and canonical form (no spare bits set),
     so two different strings never decode to the same bytes."""
-    if not isinstance(text, str) or not _B64URL.match(text) or len(text) % 4 == 1:
+    if not isinstance(text, str) or not _B64URL.match(text):
         raise JoseError("not base64url")
-    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    if b64url_encode(raw) != text:
+    spare = _SPARE_BITS[len(text) % 4]
+    if spare is None:
+        raise JoseError("not base64url")
+    if spare and _ALPHABET.index(text[-1]) & spare:
         raise JoseError("not canonical base64url")
-    return raw
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _b64_int(text, name: str) -> int:
@@ -90,7 +96,7 @@ def es256_verify(key: ec.EllipticCurvePublicKey, signing_input: bytes, signature
     r = int.from_bytes(signature[:32], "big")
     s = int.from_bytes(signature[32:], "big")
     try:
-        key.verify(encode_dss_signature(r, s), signing_input, ec.ECDSA(hashes.SHA256()))
+        key.verify(encode_dss_signature(r, s), signing_input, _ECDSA_SHA256)
     except (InvalidSignature, ValueError):
         return False
     return True
@@ -108,23 +114,27 @@ def compact_sign(private_key: ec.EllipticCurvePrivateKey, header: dict, payload:
     return f"{h}.{p}.{b64url_encode(es256_sign(private_key, f'{h}.{p}'.encode('ascii')))}"
 
 
+def _no_dupes(pairs):
+    obj = {}
+    for k, v in pairs:
+        if k in obj:
+            raise JoseError(f"duplicate member {k!r}")
+        obj[k] = v
+    return obj
+
+
+def _no_constants(name):
+    raise JoseError(f"{name} is not allowed")
+
+
+_STRICT = json.JSONDecoder(object_pairs_hook=_no_dupes, parse_constant=_no_constants)
+
+
 def strict_json(raw: bytes | str):
     """Parse JSON refusing NaN/Infinity and duplicate object keys (two readers could disagree)."""
-
-    def no_dupes(pairs):
-        obj = {}
-        for k, v in pairs:
-            if k in obj:
-                raise JoseError(f"duplicate member {k!r}")
-            obj[k] = v
-        return obj
-
-    def no_constants(name):
-        raise JoseError(f"{name} is not allowed")
-
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        return json.loads(text, object_pairs_hook=no_dupes, parse_constant=no_constants)
+        return _STRICT.decode(text)
     except UnicodeDecodeError:
         raise JoseError("not UTF-8") from None
     except (ValueError, RecursionError) as exc:

@@ -35,12 +35,16 @@ def own_issuer(db: Session, public_url: str, name: str) -> TrustedIssuer:
                          own=True)
 
 
-def _list_version(db: Session, list_id: int, max_age: float):
+def _engine_id(db: Session) -> int:
+    bind = db.get_bind()
+    return id(getattr(bind, "engine", bind))
+
+
+def _list_version(db: Session, engine_id: int, list_id: int, max_age: float):
     """The list's ``updated_at`` (bumped on every status change), re-read at most every ``max_age`` s."""
     from passport.certificates.models import StatusList
 
-    bind = db.get_bind()
-    key = (id(getattr(bind, "engine", bind)), list_id)
+    key = (engine_id, list_id)
     now = time.monotonic()
     with _lock:
         hit = _version_cache.get(key)
@@ -63,13 +67,14 @@ def status_snapshot(db: Session, list_id: int, purpose: str, now: int, memo: dic
     from passport.errors import NotFound
 
     memo = {} if memo is None else memo
+    if "engine" not in memo:
+        memo["engine"] = _engine_id(db)
     if list_id not in memo:
-        memo[list_id] = _list_version(db, list_id, max_age)
+        memo[list_id] = _list_version(db, memo["engine"], list_id, max_age)
     updated = memo[list_id]
     if updated is None:
         raise StatusUnavailable("no such status list")
-    bind = db.get_bind()
-    key = (id(getattr(bind, "engine", bind)), list_id, purpose)
+    key = (memo["engine"], list_id, purpose)
     with _lock:
         hit = _bits_cache.get(key)
     if hit is None or hit[0] != updated:
