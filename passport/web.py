@@ -26,6 +26,23 @@ def nav_items(app: Flask, principal) -> list[dict]:
 
 
 CARDS_KEY = "passport.dashboard_cards"
+SECTIONS_KEY = "passport.page_sections"
+
+
+def add_page_section(app: Flask, slot: str, render) -> None:
+    """Let a plugin add a section to another feature's page without that feature importing it.
+
+    ``render(**kwargs)`` returns HTML (e.g. from ``render_template``) or "" for nothing; pages call
+    ``page_sections(slot, **kwargs)`` in their template. Used for "Who checked my passport".
+    """
+    app.extensions.setdefault(SECTIONS_KEY, {}).setdefault(slot, []).append(render)
+
+
+def page_sections(app: Flask, slot: str, **kwargs) -> list:
+    from markupsafe import Markup
+
+    return [Markup(html) for render in app.extensions.get(SECTIONS_KEY, {}).get(slot, [])
+            if (html := render(**kwargs))]
 
 
 def add_dashboard_card(app: Flask, title: str, endpoint: str, description: str, visible=None, order: int = 50,
@@ -63,6 +80,7 @@ def init_app(app: Flask) -> None:
         from passport.core.auth import current_principal
 
         return {"cspNonce": csp_nonce(), "nav_items": lambda: nav_items(app, current_principal()),
+                "page_sections": lambda slot, **kw: page_sections(app, slot, **kw),
                 "assetPath": url_for("static", filename="nhsuk/assets"), "today": timeutil.uk_today()}
 
     @app.after_request
