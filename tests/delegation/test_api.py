@@ -90,3 +90,35 @@ def test_openapi_documents_delegation(client):
     assert "/delegation/competent" in doc["paths"]
     params = {p["name"] for p in doc["paths"]["/delegation/competent"]["get"]["parameters"]}
     assert params == {"org", "task", "resident", "at"}
+
+
+def test_at_is_read_as_uk_local_time(client, api_token, world, db):
+    """A competence valid until 30 June counts until midnight UK time (BST), not midnight UTC."""
+    from datetime import date
+
+    from passport.delegation.catalogue import get_task
+    from passport.delegation.models import Assessment, Competency
+
+    task = get_task(db, "dry_dressing")
+    a = Assessment(task_id=task.id, worker_id=world.worker.id, org_id=world.home.id, assessor_id=world.nurse.id,
+                   assessor_org_id=world.team.id, assessed_on=date(2025, 7, 1), observations=2, outcome="competent",
+                   level="safe_unsupervised", valid_until=date(2026, 6, 30))
+    db.add(a)
+    db.flush()
+    db.add(Competency(assessment_id=a.id, task_id=task.id, worker_id=world.worker.id, org_id=world.home.id,
+                      level="safe_unsupervised", valid_from=date(2025, 7, 1), valid_until=date(2026, 6, 30)))
+    db.flush()
+    h = api_token(world.nurse, world.team.id, "registered_professional")
+    url = f"/api/v1/delegation/competent?org={world.home.id}&task=dry_dressing&at="
+
+    def who(at):
+        r = client.get(url + at.replace("+", "%2B"), headers=h)
+        assert r.status_code == 200, r.get_json()
+        return [p["person_id"] for p in r.get_json()["people"]]
+
+    assert who("2026-06-30T23:30") == [world.worker.id]          # UK local time, still 30 June
+    assert who("2026-07-01T00:30") == []                         # UK local time, 1 July
+    assert who("2026-06-30T22:30:00Z") == [world.worker.id]      # 23:30 BST
+    assert who("2026-06-30T23:30:00+00:00") == []                # 00:30 BST on 1 July
+    r = client.get(url + "2026-07-01T00:30", headers=h).get_json()
+    assert r["at_uk"].startswith("2026-07-01T00:30") and r["at"].startswith("2026-06-30T23:30")
