@@ -5,7 +5,7 @@ from flask import Flask
 
 from passport import db as dbm
 from passport.core.access import is_scheme_admin, orgs_with_role
-from passport.web import add_dashboard_card, add_nav
+from passport.web import add_dashboard_card, add_nav, add_page_section
 
 
 def _accepting_org(principal):
@@ -13,6 +13,15 @@ def _accepting_org(principal):
 
     ids = orgs_with_role(dbm.session, principal, ACCEPTING_ROLES)
     return {"org_id": ids[0]} if ids else None
+
+
+def _checks_section(person_id: int, **_kw) -> str:
+    """"Who checked my passport" on the certificates plugin's My passport page."""
+    from flask import render_template
+
+    from passport.verify import services
+
+    return render_template("verify/_checks.html", verify_checks=services.checks_for_person(dbm.session, person_id))
 
 
 def init_app(app: Flask) -> None:
@@ -27,6 +36,7 @@ def init_app(app: Flask) -> None:
     add_dashboard_card(app, "Accept a new starter's passport", "verify.accept_start",
                        "Check a new starter's passport and add what it certifies to your records, without retyping.",
                        order=35, url_kwargs=_accepting_org)
+    add_page_section(app, "my_passport", _checks_section)
     add_dashboard_card(app, "Trusted issuers", "verify.trust_list",
                        "Which other passport services the scheme recognises, and the scheme's trust bundle.",
                        order=85, visible=lambda p: is_scheme_admin(dbm.session, p))

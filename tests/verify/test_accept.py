@@ -199,6 +199,8 @@ def test_who_checked_my_passport(client, db, login, issue, worker, home, new_hom
     assert passport.token not in page
     dashboard = client.get("/").get_data(as_text=True)
     assert "Who checked my passport" in dashboard
+    my_passport = client.get("/certificates/my").get_data(as_text=True)  # the certificates page shows them too
+    assert "Who checked my passport" in my_passport and new_home.name in my_passport
 
 
 def test_my_checks_needs_sign_in_and_is_only_mine(client, login, issue, worker, home, make_person):
