@@ -43,7 +43,7 @@ def solo_app(tmp_path_factory):
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('solo')}/solo.sqlite"
     app = create_app({"TESTING": True, "SECRET_KEY": "solo-secret-" + "z" * 32, "DATABASE_URL": url,
-                      "PLUGINS": ["delegation"], "PUBLIC_URL": "https://solo.test", "RATELIMIT_ENABLED": False})
+                      "PLUGINS": ["delegation"], "PUBLIC_URL": "https://solo.test"})
     upgrade(app)
     yield app
     dbm.get_engine(app).dispose()
