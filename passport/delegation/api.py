@@ -116,7 +116,9 @@ def competent():
         raise NotFound("No such organisation.")
     if not can_view_home(dbm.session, principal(), org_id):
         raise PermissionDenied("You cannot see this home's delegated tasks.")
-    task = get_task(dbm.session, args.get("task", ""))
+    if not args.get("task"):
+        raise ApiError(400, "validation_error", "task is required.", {"task": "Give a task code (see /tasks)."})
+    task = get_task(dbm.session, args["task"])
     if not task_usable_at(dbm.session, task, org_id):
         raise NotFound("That task is not used at this home.")
     try:

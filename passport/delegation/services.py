@@ -83,6 +83,7 @@ def record_assessment(db: Session, principal: Principal, *, home_id: int, worker
             since = add_months(assessed_on, -task.reassess_months)
             done = db.scalar(sa.select(sa.func.coalesce(sa.func.sum(Assessment.observations), 0)).where(
                 Assessment.worker_id == worker.id, Assessment.task_id == task.id, Assessment.assessed_on > since,
+                Assessment.outcome == "competent",
                 Assessment.resident_ref.is_(None) if resident is None else Assessment.resident_ref == resident))
             if done + observations < task.observations_required:
                 errors["observations"] = (

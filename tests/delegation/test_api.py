@@ -73,6 +73,8 @@ def test_api_refusals(client, api_token, world, db):
     assert client.get("/api/v1/delegation/competent?org=x&task=dry_dressing", headers=nurse_h).status_code == 400
     r = client.get(f"/api/v1/delegation/competent?org={world.home.id}&task=nope", headers=nurse_h)
     assert r.status_code == 404
+    r = client.get(f"/api/v1/delegation/competent?org={world.home.id}", headers=nurse_h)
+    assert r.status_code == 400 and "task" in r.get_json()["fields"]
     r = client.get(f"/api/v1/delegation/competent?org={world.home.id}&task=dry_dressing&at=yesterday",
                    headers=nurse_h)
     assert r.status_code == 400 and "at" in r.get_json()["fields"]

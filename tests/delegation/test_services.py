@@ -103,6 +103,11 @@ def test_assessment_refusals(db, world, principal):
 
 
 def test_observations_accumulate(db, world, principal):
+    services.record_assessment(db, principal(world.nurse), home_id=world.home.id, worker_id=world.worker.id,
+                               task_code="dry_dressing", assessed_on=TODAY, observations=1,
+                               outcome="not_yet_competent")
+    with pytest.raises(ValidationError):  # a "not yet competent" observation does not count towards it
+        assess(db, principal, world, world.worker, observations=1)
     assess(db, principal, world, world.worker, level="supervised", observations=1)
     a = assess(db, principal, world, world.worker, observations=1)
     assert a.level == "safe_unsupervised"
