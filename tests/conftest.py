@@ -252,7 +252,7 @@ def start_live_server(tmp_dir: str, demo: bool = True, **config) -> tuple[LiveSe
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     app = create_app({"SECRET_KEY": "live-secret-" + "y" * 32, "DATABASE_URL": f"sqlite:///{tmp_dir}/live.sqlite",
-                      "KEY_DIR": os.path.join(tmp_dir, "keys"), "PUBLIC_URL": url, "RATELIMIT_ENABLED": False,
+                      "KEY_DIR": os.path.join(tmp_dir, "keys"), "PUBLIC_URL": url,
                       **config})
     upgrade(app)
     if demo:
