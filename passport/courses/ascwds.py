@@ -68,11 +68,11 @@ class Preview:
 
 
 def _parse_date(value: str) -> date | None:
-    m = _DATE.match(value)
-    if not m:
+    """DD/MM/YYYY exactly (ASC-WDS is strict), or None."""
+    if len(value) != 10 or value[2] != "/" or value[5] != "/" or not _DATE.match(value):
         return None
     try:
-        return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        return date(int(value[6:]), int(value[3:5]), int(value[:2]))
     except ValueError:
         return None
 
@@ -280,7 +280,7 @@ def run_import(db: Session, principal: Principal | None, org_id: int, data: byte
         r["source_ref"] = f"ascwds-import:{imp.id}:line {r['line']}"
     try:
         records.add_training_records_bulk(db, None, org_id=org_id, source="bulk_upload", rows=preview.rows,
-                                          actor=actor, batch_ref=f"ascwds-import:{imp.id}")
+                                          actor=actor, batch_ref=f"ascwds-import:{imp.id}", return_records=False)
     except ValidationError as exc:  # the ledger's own checks; report them like ours
         preview.problems.extend(Problem(int(k) if str(k).isdigit() else 0, "", v) for k, v in exc.fields.items())
         raise

@@ -11,12 +11,12 @@ import calendar
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from passport import audit
 from passport.core.access import Principal, today
 from passport.core.catalogue_data import DEFAULT_REQUIREMENTS, JOB_ROLES
-from passport.core.models import Membership, Organisation, TrainingCategory
+from passport.core.models import Membership, Organisation, TrainingCategory, TrainingRecord
 from passport.core.records import add_months, job_role_of, refresh_months_for
 from passport.core.services import get_or_404
 from passport.courses.common import current_filter, require_training_role
@@ -166,6 +166,32 @@ def staff_subquery(org_ids=None):
     if org_ids is not None:
         q = q.where(Membership.org_id.in_(list(org_ids)))
     return q.subquery("staff")
+
+
+def is_required(staff, category_col):
+    """SQL condition: the subject in ``category_col`` is required for the ``staff`` row's job role at its
+    organisation (its own list when customised, else the defaults)."""
+    customised = sa.select(TrainingSettings.org_id).where(TrainingSettings.requirements_customised.is_(True))
+    return sa.or_(
+        sa.and_(staff.c.org_id.not_in(customised), sa.exists().where(
+            DefaultTrainingRequirement.job_role == staff.c.job_role,
+            DefaultTrainingRequirement.category_code == category_col)),
+        sa.and_(staff.c.org_id.in_(customised), sa.exists().where(
+            TrainingRequirement.org_id == staff.c.org_id, TrainingRequirement.job_role == staff.c.job_role,
+            TrainingRequirement.category_code == category_col)))
+
+
+def best_records(expiring_by: date):
+    """Non-superseded records that expire by ``expiring_by`` and are the best (latest-expiring; a record that
+    never expires beats all) of their person and subject: (id, person_id, category_code, expires_on)."""
+    tr, sup, better, sup2 = (aliased(TrainingRecord) for _ in range(4))
+    return (sa.select(tr.id, tr.person_id, tr.category_code, tr.expires_on)
+            .where(tr.expires_on <= expiring_by, ~sa.exists().where(sup.supersedes_id == tr.id),
+                   ~sa.exists().where(better.person_id == tr.person_id, better.category_code == tr.category_code,
+                                      sa.or_(better.expires_on.is_(None), better.expires_on > tr.expires_on,
+                                             sa.and_(better.expires_on == tr.expires_on, better.id > tr.id)),
+                                      ~sa.exists().where(sup2.supersedes_id == better.id)))
+            .subquery("best"))
 
 
 def required_pairs(org_ids=None):

@@ -19,9 +19,8 @@ from sqlalchemy.orm import Session
 
 from passport.core.models import Membership, Organisation, Person, TrainingCategory, TrainingRecord
 from passport.courses.common import current_filter
-from passport.courses.matrix import status_subquery
 from passport.courses.models import TrainingSettings
-from passport.courses.requirements import DEFAULT_OFFSETS, parse_offsets, required_pairs
+from passport.courses.requirements import DEFAULT_OFFSETS, best_records, is_required, parse_offsets, staff_subquery
 from passport.reminders import Reminder, ReminderSent
 
 DIGEST_ROLES = ("registered_manager", "training_lead")
@@ -46,18 +45,15 @@ def _offsets(settings: dict, org_id: int) -> list[int]:
 
 def due_items(db: Session, on: date) -> list[dict]:
     """Every required (org, person, subject) whose best record expires within the largest offset or has
-    expired: one set-based query over the ledger."""
+    expired. Found from the records side (only records expiring by then are candidates, each checked to be the
+    best of its person and subject), then kept where the person's job role at a current organisation needs it."""
     settings = dict(db.execute(sa.select(TrainingSettings.org_id, TrainingSettings.reminder_offsets)).all())
     horizon = max([max(_offsets(settings, o)) for o in settings] + [max(DEFAULT_OFFSETS)])
-    req = required_pairs()
-    st = status_subquery().subquery("st")
-    tr = TrainingRecord
-    q = (sa.select(req.c.org_id, req.c.person_id, req.c.category_code, st.c.expires_on, sa.func.max(tr.id))
-         .join(st, sa.and_(st.c.person_id == req.c.person_id, st.c.category_code == req.c.category_code))
-         .join(tr, sa.and_(tr.person_id == st.c.person_id, tr.category_code == st.c.category_code,
-                           tr.expires_on == st.c.expires_on))
-         .where(st.c.never_expires == 0, st.c.expires_on <= on + timedelta(days=horizon))
-         .group_by(req.c.org_id, req.c.person_id, req.c.category_code, st.c.expires_on))
+    best = best_records(on + timedelta(days=horizon))
+    staff = staff_subquery()
+    q = (sa.select(staff.c.org_id, best.c.person_id, best.c.category_code, best.c.expires_on, best.c.id)
+         .join(staff, staff.c.person_id == best.c.person_id)
+         .where(is_required(staff, best.c.category_code)).distinct())
     items = []
     for org_id, person_id, code, expires, record_id in db.execute(q):
         offsets = _offsets(settings, org_id)
