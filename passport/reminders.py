@@ -76,14 +76,8 @@ def send_due(db: Session, mailer, today: date, only: Iterable[str] | None = None
         done = already_sent(db, [r.key for r in chunk])
         fresh = [r for r in chunk if r.key not in done]
         skipped += len(chunk) - len(fresh)
-        claimed = []
-        for r in fresh:
-            try:
-                with db.begin_nested():
-                    db.add(ReminderSent(key=r.key, to_email=r.to_email, subject=r.subject[:300]))
-                claimed.append(r)
-            except sa.exc.IntegrityError:  # another run claimed it first
-                skipped += 1
+        claimed = _claim(db, fresh)
+        skipped += len(fresh) - len(claimed)  # another run claimed them first
         db.commit()
         if claimed:
             mailer.send_many([mailer.build(r.to_email, r.subject, r.body) for r in claimed])
@@ -92,3 +86,32 @@ def send_due(db: Session, mailer, today: date, only: Iterable[str] | None = None
             db.commit()
             sent += len(claimed)
     return {"due": len(items), "sent": sent, "skipped": skipped}
+
+
+def _claim(db: Session, fresh: list[Reminder]) -> list[Reminder]:
+    """Insert a claim row per reminder; return those this run claimed (the unique key decides). One
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per batch on PostgreSQL and SQLite, a savepoint per row
+    elsewhere."""
+    if not fresh:
+        return []
+    dialect = db.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        now = utcnow()
+        stmt = (insert(ReminderSent).values([{"key": r.key, "to_email": r.to_email, "subject": r.subject[:300],
+                                              "claimed_at": now, "delivered": False} for r in fresh])
+                .on_conflict_do_nothing(index_elements=["key"]).returning(ReminderSent.key))
+        won = set(db.scalars(stmt))
+        return [r for r in fresh if r.key in won]
+    claimed = []
+    for r in fresh:
+        try:
+            with db.begin_nested():
+                db.add(ReminderSent(key=r.key, to_email=r.to_email, subject=r.subject[:300]))
+            claimed.append(r)
+        except sa.exc.IntegrityError:
+            pass
+    return claimed

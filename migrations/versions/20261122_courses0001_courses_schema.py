@@ -61,6 +61,17 @@ def upgrade() -> None:
     with op.batch_alter_table('courses_assessor_competence', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_courses_assessor_competence_person_id'), ['person_id'], unique=False)
 
+    op.create_table('courses_compliance_cache',
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('computed_on', sa.Date(), nullable=False),
+    sa.Column('fingerprint', sa.String(length=100), nullable=False),
+    sa.Column('last_record_id', sa.Integer(), nullable=False),
+    sa.Column('stale', sa.Boolean(), nullable=False),
+    sa.Column('data', sa.Text(), nullable=False),
+    sa.Column('computed_at', passport.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['core_organisation.id'], name=op.f('fk_courses_compliance_cache_org_id_core_organisation'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('org_id', name=op.f('pk_courses_compliance_cache'))
+    )
     op.create_table('courses_course',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('org_id', sa.Integer(), nullable=True),
@@ -313,6 +324,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_courses_course_org_id'))
 
     op.drop_table('courses_course')
+    op.drop_table('courses_compliance_cache')
     with op.batch_alter_table('courses_assessor_competence', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_courses_assessor_competence_person_id'))
 

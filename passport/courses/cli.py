@@ -107,6 +107,23 @@ def send_reminders(on):
         raise click.ClickException("--date must be YYYY-MM-DD.") from None
     result = reminders.send_due(dbm.session, get_mailer(current_app), today, only=["training"])
     click.echo(f"{result['sent']} sent, {result['skipped']} already sent before, {result['due']} due.")
+    from passport.courses import compliance
+
+    homes = compliance.refresh(dbm.session, today)  # warm the scheme summary for the day
+    dbm.session.commit()
+    click.echo(f"Scheme summary refreshed for {homes} home(s).")
+
+
+@cli.command("refresh-summary")
+@click.option("--all", "everything", is_flag=True, help="Recompute every home, not only those that changed.")
+@with_appcontext
+def refresh_summary(everything):
+    """Recompute the per-home compliance behind the scheme summary (cron, nightly; safe to run any time)."""
+    from passport.courses import compliance
+
+    homes = compliance.refresh(dbm.session, force=everything)
+    dbm.session.commit()
+    click.echo(f"Scheme summary refreshed for {homes} home(s).")
 
 
 @cli.command("load-defaults")

@@ -1,15 +1,16 @@
 """The training matrix: for a home, every person by every subject their job role requires, red / amber /
 green, with compliance % by home, subject and person; and the scheme-wide summary across homes.
 
-Both are set-based: the home matrix runs four small queries however many people and subjects there are
-(people, requirements, the status aggregate, upcoming bookings); the scheme summary is one aggregate query.
+The home matrix is set-based: four small queries however many people and subjects there are (people,
+requirements, the status aggregate, upcoming bookings). The scheme summary reads per-home counts kept by
+``passport.courses.compliance``.
 A subject's status comes from the person's non-superseded records in it (any organisation: training done
 elsewhere counts): in date if any record has not expired, using the latest expiry.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -19,11 +20,9 @@ from passport.core.models import Membership, Organisation, Person, TrainingCateg
 from passport.core.services import get_or_404
 from passport.courses.common import MATRIX_ROLES, current_filter, require_scheme_admin
 from passport.courses.models import CourseBooking, CourseSession, course_category
-from passport.courses.requirements import (
-    JOB_ROLE_LABELS, required_pairs, requirements_by_role, settings_for, status_of,
-)
+from passport.courses.requirements import JOB_ROLE_LABELS, requirements_by_role, settings_for, status_of
 from passport.db import utcnow
-from passport.errors import PermissionDenied
+from passport.errors import PermissionDenied, ValidationError
 
 STATE_LABELS = {"green": "In date", "amber": "Due soon", "red": "Expired or missing", "none": "Not required"}
 
@@ -174,31 +173,28 @@ def _stats(m: Matrix) -> None:
 
 
 def scheme_summary(db: Session, principal: Principal, window: int = 60, on: date | None = None) -> dict:
-    """Compliance across every organisation in one aggregate query: per home, and per subject."""
+    """Compliance across every organisation, per home and per subject, from the per-home cache (homes that
+    changed are recomputed first; see ``passport.courses.compliance``). ``window``: 30, 60 or 90 days."""
+    from passport.courses import compliance
+
     require_scheme_admin(db, principal)
+    if window not in compliance.WINDOWS:
+        raise ValidationError("Choose 30, 60 or 90 days.", {"window": "Choose 30, 60 or 90 days."})
     on = on or today()
-    soon = on + timedelta(days=window)
-    req = required_pairs()
-    st = status_subquery().subquery("st")
-    never = sa.func.coalesce(st.c.never_expires, 0) == 1
-    green = sa.or_(never, st.c.expires_on > soon)
-    amber = sa.and_(sa.not_(never), st.c.expires_on >= on, st.c.expires_on <= soon)
-    q = (sa.select(req.c.org_id, req.c.category_code, sa.func.count().label("required"),
-                   sa.func.sum(sa.case((green, 1), else_=0)).label("green"),
-                   sa.func.sum(sa.case((amber, 1), else_=0)).label("amber"))
-         .select_from(req.outerjoin(st, sa.and_(st.c.person_id == req.c.person_id,
-                                                st.c.category_code == req.c.category_code)))
-         .group_by(req.c.org_id, req.c.category_code))
+    compliance.refresh(db, on)
+    col = 2 + compliance.WINDOWS.index(window)
     homes: dict[int, dict] = {}
     subjects: dict[int, dict] = {}
-    for org_id, code, required, g, a in db.execute(q):
-        for bucket, key in ((homes, org_id), (subjects, code)):
-            agg = bucket.setdefault(key, {"required": 0, "green": 0, "amber": 0})
-            agg["required"] += required
-            agg["green"] += int(g or 0)
-            agg["amber"] += int(a or 0)
-    people = dict(db.execute(sa.select(req.c.org_id, sa.func.count(sa.distinct(req.c.person_id)))
-                             .group_by(req.c.org_id)).all()) if homes else {}
+    people: dict[int, int] = {}
+    for org_id, data in compliance.cached(db).items():
+        people[org_id] = data["people"]
+        for code, values in data["subjects"].items():
+            required, in_date, amber = values[0], values[1], values[col]
+            for bucket, key in ((homes, org_id), (subjects, int(code))):
+                agg = bucket.setdefault(key, {"required": 0, "green": 0, "amber": 0})
+                agg["required"] += required
+                agg["green"] += in_date - amber
+                agg["amber"] += amber
     names = dict(db.execute(sa.select(Organisation.id, Organisation.name)).all())
     cats = dict(db.execute(sa.select(TrainingCategory.code, TrainingCategory.name)).all())
 
@@ -208,7 +204,8 @@ def scheme_summary(db: Session, principal: Principal, window: int = 60, on: date
         return agg
 
     home_rows = sorted(({"org_id": k, "name": names.get(k, str(k)), "people": people.get(k, 0), **finish(v)}
-                        for k, v in homes.items()), key=lambda r: (r["percent"] if r["percent"] is not None else 101, r["name"]))
+                        for k, v in homes.items()),
+                       key=lambda r: (r["percent"] if r["percent"] is not None else 101, r["name"]))
     subject_rows = sorted(({"code": k, "name": cats.get(k, str(k)), **finish(v)} for k, v in subjects.items()),
                           key=lambda r: (r["percent"] if r["percent"] is not None else 101, r["name"]))
     total = finish({"required": sum(h["required"] for h in home_rows), "green": sum(h["green"] for h in home_rows),

@@ -325,3 +325,18 @@ class AscwdsImport(Base):
     skipped: Mapped[int]
     imported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_person.id", ondelete="SET NULL"))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ComplianceCache(Base):
+    """Each home's compliance counts for the scheme-wide summary, recomputed when stale: a new day, a new or
+    corrected record for one of its people, a change of staff or job roles, or a change of requirements.
+    ``data`` is JSON: {"people": n, "subjects": {code: [required, in_date, due_30, due_60, due_90]}}."""
+
+    __tablename__ = "courses_compliance_cache"
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("core_organisation.id", ondelete="CASCADE"), primary_key=True)
+    computed_on: Mapped[date] = mapped_column(sa.Date)
+    fingerprint: Mapped[str] = mapped_column(sa.String(100))
+    last_record_id: Mapped[int]
+    stale: Mapped[bool] = mapped_column(default=False)
+    data: Mapped[str] = mapped_column(sa.Text)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

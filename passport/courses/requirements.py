@@ -131,6 +131,7 @@ def set_requirements(db: Session, principal: Principal, org_id: int, job_role: s
     db.flush()
     audit.record(db, principal.actor, "courses.requirements.set", "organisation", org_id, org_id=org_id,
                  job_role=job_role, categories=wanted)
+    _changed(db, org_id)
     return wanted
 
 
@@ -143,6 +144,13 @@ def reset_requirements(db: Session, principal: Principal, org_id: int) -> None:
         settings.requirements_customised = False
     db.flush()
     audit.record(db, principal.actor, "courses.requirements.reset", "organisation", org_id, org_id=org_id)
+    _changed(db, org_id)
+
+
+def _changed(db: Session, org_id: int) -> None:
+    from passport.courses.compliance import mark_stale
+
+    mark_stale(db, org_id)
 
 
 def load_default_requirements(db: Session) -> int:

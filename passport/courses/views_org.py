@@ -213,6 +213,7 @@ def scheme_summary():
         window = 60
     try:
         data = mx.scheme_summary(dbm.session, current_principal(), window)
+        dbm.session.commit()  # the refreshed per-home counts
     except ServiceError as exc:
         if exc.status == 403:
             abort(403)

@@ -163,3 +163,24 @@ def test_scheme_summary(db, world):
     assert data["total"]["required"] == sum(x["required"] for x in data["homes"])
     fire = next(s for s in data["subjects"] if s["code"] == 6)
     assert fire["green"] >= 1
+
+
+def test_scheme_summary_cache_follows_changes(db, world, make_person):
+    from passport.courses import compliance
+
+    def home():
+        data = matrix.scheme_summary(db, world.p(world.admin), window=60)
+        return next(h for h in data["homes"] if h["org_id"] == world.home.id)
+
+    first = home()
+    assert compliance.refresh(db) == 0  # nothing changed since
+    _record(db, world, world.workers[0], 7, d(10))  # a new record for someone who works there
+    assert home()["green"] == first["green"] + 1
+    make_person(world.home, "worker")  # a new starter: more required subjects
+    grown = home()
+    assert grown["people"] == first["people"] + 1 and grown["required"] > first["required"]
+    rq.set_requirements(db, world.p(world.lead), world.home.id, "care_worker", [6])
+    assert home()["required"] < grown["required"]
+    assert compliance.refresh(db, on=today() + timedelta(days=1)) >= 2  # a new day recomputes every home
+    with pytest.raises(ValidationError):
+        matrix.scheme_summary(db, world.p(world.admin), window=45)
