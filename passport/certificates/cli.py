@@ -93,7 +93,11 @@ def keys_rotate(purpose, reissue):
         click.echo(f"Re-issued {count} passports.")
 
 
-@keys_group.command("retire")
+# A kid is base64url and may start with "-": let click take such a word as the KID, not an option.
+KID_ARG = {"ignore_unknown_options": True}
+
+
+@keys_group.command("retire", context_settings=KID_ARG)
 @click.argument("kid")
 @with_appcontext
 def keys_retire(kid):
@@ -112,7 +116,7 @@ def keys_retire(kid):
                    f"'passport certificates keys create --purpose {key.purpose}'.", err=True)
 
 
-@keys_group.command("compromise")
+@keys_group.command("compromise", context_settings=KID_ARG)
 @click.argument("kid")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @with_appcontext

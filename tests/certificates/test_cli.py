@@ -91,3 +91,8 @@ def test_rotate_with_reissue_and_compromise(app, db, home, issue):
     assert newest.key.status == "active" and newest.issue_reason == "key_compromise"
     assert new_a.state() in ("superseded", "invalid") and new_a.key.status == "compromised"
     assert b.state() == "superseded"
+
+
+def test_a_kid_that_starts_with_a_dash_is_taken_as_the_kid(app, db, key_dir):
+    result = run(app, "keys", "retire", "-notarealkid")
+    assert result.exit_code == 1 and "No such option" not in result.output
