@@ -95,6 +95,7 @@ def test_training_lead_journey(live_server, page, browser, tmp_path):
 
     # 4. take the register on a phone
     page.get_by_role("link", name="Take the register").click()
+    expect(page.locator("fieldset").first).to_be_visible()  # .all() does not wait for the new page
     for fieldset in page.locator("fieldset").all():
         fieldset.get_by_label("Present").check()
     page.get_by_role("button", name="Save the register").click()
