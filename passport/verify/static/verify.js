@@ -441,6 +441,9 @@
   }
 
   async function check(text, where) {
+    // Never leave the previous passport's answer on screen while a new one is being checked.
+    $("result").hidden = true;
+    $("result").dataset.verificationResult = "";
     $("checking").hidden = false;
     const started = performance.now();
     let result;
