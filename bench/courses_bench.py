@@ -100,9 +100,12 @@ def bench_matrix(app, db, results: dict, samples: int = 100) -> None:
 
 
 def bench_summary(db, results: dict, runs: int = 5) -> None:
+    """The scheme summary: a cold rebuild of every home's counts (what the nightly refresh does), then the
+    summary as users get it (nothing changed, and after one home changed)."""
+    from passport.core import records
     from passport.core.access import Principal
     from passport.core.models import Membership, Person
-    from passport.courses import matrix as mx
+    from passport.courses import compliance, matrix as mx
 
     admin = db.scalar(sa.select(Person).join(Membership).where(Membership.role == "scheme_admin"))
     if admin is None:
@@ -112,19 +115,37 @@ def bench_summary(db, results: dict, runs: int = 5) -> None:
         db.add(Membership(person_id=admin.id, org_id=1, role="scheme_admin", job_role="other",
                           start_date=date(2020, 1, 1)))
         db.commit()
+    t = time.perf_counter()
+    homes = compliance.refresh(db, force=True)
+    db.commit()
+    cold = time.perf_counter() - t
     times = []
     for _ in range(runs):
         t = time.perf_counter()
         data = mx.scheme_summary(db, Principal(person=admin))
+        db.commit()
         times.append(time.perf_counter() - t)
-        db.rollback()
+    worker = db.scalar(sa.select(Membership.person_id).where(Membership.org_id == 2, Membership.role == "worker"))
+    records.add_training_record(db, None, person_id=worker, org_id=2, category_code=29, completed_on=date.today(),
+                                source="manual")
+    db.commit()
+    t = time.perf_counter()
+    mx.scheme_summary(db, Principal(person=admin))
+    db.commit()
+    incremental = time.perf_counter() - t
     results["summary"] = {"homes": len(data["homes"]), "required": data["total"]["required"],
-                          "percent": data["total"]["percent"], "runs_s": [round(x, 2) for x in times],
-                          "median_s": round(statistics.median(times), 2)}
-    if statistics.median(times) > TARGETS["summary_s"]:
-        from passport.courses.requirements import required_pairs
+                          "percent": data["total"]["percent"], "cold_rebuild_s": round(cold, 2),
+                          "homes_rebuilt": homes, "runs_s": [round(x, 3) for x in times],
+                          "median_s": round(statistics.median(times), 3),
+                          "after_one_home_changed_s": round(incremental, 3)}
+    from passport.courses.matrix import status_subquery
+    from passport.courses.requirements import required_pairs
 
-        results["summary"]["plan"] = explain(db, sa.select(sa.func.count()).select_from(required_pairs()))
+    req, st = required_pairs(), status_subquery().subquery("st")
+    results["summary"]["cold_rebuild_plan"] = explain(db, sa.select(req.c.org_id, sa.func.count()).select_from(
+        req.outerjoin(st, sa.and_(st.c.person_id == req.c.person_id, st.c.category_code == req.c.category_code)))
+        .group_by(req.c.org_id))
+    db.rollback()
 
 
 def bench_import(db, results: dict, rows: int) -> None:
