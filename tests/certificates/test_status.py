@@ -83,18 +83,21 @@ def test_unknown_list_or_purpose_is_404(client, home, issue):
     assert client.get("/status/abc/revocation").status_code == 404
 
 
-def test_random_unused_indexes_and_new_list_when_half_full(db, home, issue):
+def test_random_unused_indexes_and_new_list_when_half_full(db, home, issue, monkeypatch):
     org, people = home
     a = issue(people["worker"], org_id=org.id)
     lst = db.get(StatusList, a.status_list_id)
-    seen = set()
-    for _ in range(200):
-        list_id, index = status.allocate_index(db)
-        assert (list_id, index) not in seen
-        seen.add((list_id, index))
-    indexes = sorted(i for _l, i in seen)
-    assert indexes[-1] - indexes[0] > LIST_SIZE // 4  # spread over the list, not sequential
-    lst.allocated = lst.size // 2
+    # Random: allocations spread over the whole list, not handed out in sequence.
+    picks = [status.allocate_index(db)[1] for _ in range(200)]
+    assert max(picks) - min(picks) > LIST_SIZE // 4 and picks != sorted(picks)
+    # Unused: when the random draw lands on an index a passport holds, it draws again.
+    free = (a.status_index + 1) % LIST_SIZE
+    draws = iter([a.status_index, a.status_index, free])
+    monkeypatch.setattr(status.secrets, "randbelow", lambda n: next(draws))
+    assert status.allocate_index(db) == (lst.id, free)
+    monkeypatch.undo()
+    # Half full: a new list is started.
+    lst.allocated = LIST_SIZE // 2
     list_id, _ = status.allocate_index(db)
     assert list_id != lst.id
 
