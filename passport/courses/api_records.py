@@ -78,6 +78,28 @@ def push_records():
     return jsonify({"records": [record_json(r) for r in created]}), 201
 
 
+@api_bp.post("/records/<int:record_id>/correction")
+@api_doc("Correct a training record: adds a new version with the reason; the old one stays in the history",
+         body={"type": "object", "required": ["reason"], "properties": {
+             "reason": {"type": "string"}, "completed_on": {"type": "string", "format": "date"},
+             "expires_on": {"type": ["string", "null"], "format": "date"}, "title": {"type": "string"},
+             "category_code": {"type": "integer"}}}, responses={"201": "Corrected"}, tags=TAGS)
+@require_auth
+def correct_record(record_id: int):
+    data = json_body()
+    changes = {}
+    for key in ("completed_on", "expires_on"):
+        if key in data:
+            changes[key] = parse_date(data, key, required=key == "completed_on")
+    if isinstance(data.get("title"), str):
+        changes["title"] = data["title"]
+    if isinstance(data.get("category_code"), int):
+        changes["category_code"] = data["category_code"]
+    new = records.correct_training_record(dbm.session, principal(), record_id, str(data.get("reason") or ""), **changes)
+    dbm.session.commit()
+    return jsonify({**record_json(new), "correction_reason": new.correction_reason}), 201
+
+
 @api_bp.get("/records")
 @api_doc("Training records of an organisation's current staff (history included), newest first, paged", tags=TAGS,
          params=[{"name": "org_id", "in": "query", "required": True, "schema": {"type": "integer"}},

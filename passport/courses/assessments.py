@@ -164,7 +164,24 @@ def record(db: Session, principal: Principal, person_id: int, data: dict, org_id
     audit.record(db, principal.actor, "assessment.record", "course_assessment", a.id, org_id=where,
                  person_id=person.id, kind=a.kind, method=a.method, framework=a.framework,
                  standard=a.standard_number, category=a.category_code, outcome=a.outcome)
+    if a.category_code is not None and a.outcome == "passed":
+        _record_subject(db, principal, a)
     return a
+
+
+def _record_subject(db: Session, principal: Principal, a: CourseAssessment) -> None:
+    """A passed assessment in a training subject (e.g. a medication competency observation) is training in
+    that subject: add it to the ledger with the assessment as its provenance."""
+    from passport.core import records
+    from passport.courses.requirements import expiry_for
+
+    expires, never = expiry_for(db, a.org_id, a.person_id, a.category_code, a.assessed_on)
+    what = {"score": "Knowledge test", "workbook": "Workbook", "observation": "Observed practice"}[a.method]
+    records.add_training_record(
+        db, None, person_id=a.person_id, org_id=a.org_id, category_code=a.category_code, completed_on=a.assessed_on,
+        source="assessment", expires_on=expires, no_expiry=never, source_ref=f"courses:assessment:{a.id}",
+        title=f"{what}: {a.category.name if a.category else ''}"[:200], actor=principal.actor,
+        notes=(a.setting + "; " if a.setting else "") + a.notes)
 
 
 def record_session_tests(db: Session, principal: Principal, session_id: int, scores: dict,

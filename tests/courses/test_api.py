@@ -147,3 +147,19 @@ def test_requirements_settings_ascwds_and_competence(client, db, world, api_toke
     assert r.status_code == 200 and assessments.competences(db, world.home.id)[world.assessor.id]["2025"] == [1, 2]
     assert client.put(f"{API}/orgs/{world.home.id}/assessors/{world.assessor.id}",
                       json={"framework": "2025", "standards": [1]}, headers=other).status_code == 403
+
+
+def test_correct_a_record_keeps_history(client, db, world, api_token):
+    from passport.core import records
+
+    rec = records.add_training_record(db, world.p(world.lead), person_id=world.workers[0].id, org_id=world.home.id,
+                                      category_code=6, completed_on=d(30), source="manual")
+    lead = api_token(world.lead, world.home.id, "training_lead")
+    assert client.post(f"{API}/records/{rec.id}/correction", json={"completed_on": d(20).isoformat()},
+                       headers=lead).status_code == 400  # a reason is required
+    r = client.post(f"{API}/records/{rec.id}/correction", json={"reason": "Typo in the date",
+                                                               "completed_on": d(20).isoformat()}, headers=lead)
+    assert r.status_code == 201 and r.get_json()["supersedes_id"] == rec.id
+    other = api_token(world.other_lead, world.other.id, "training_lead")
+    new_id = r.get_json()["id"]
+    assert client.post(f"{API}/records/{new_id}/correction", json={"reason": "x"}, headers=other).status_code == 403

@@ -150,3 +150,18 @@ def test_competence_rules(db, world):
     assessments.set_competence(db, world.p(world.lead), world.home.id, world.assessor.id, "2025", [1, 2, 3])
     assessments.set_competence(db, world.p(world.lead), world.home.id, world.assessor.id, "2025", [2])
     assert assessments.competences(db, world.home.id) == {world.assessor.id: {"2025": [2]}}
+
+
+def test_passed_subject_assessment_adds_a_ledger_record(db, world, competent):
+    import sqlalchemy as sa
+
+    from passport.core.models import TrainingRecord
+
+    a = assessments.record(db, world.p(world.assessor), world.workers[0].id, {
+        "kind": "observation", "category_code": 13, "setting": "Morning medication round", "outcome": "passed"})
+    rec = db.scalar(sa.select(TrainingRecord).where(TrainingRecord.source_ref == f"courses:assessment:{a.id}"))
+    assert rec.source == "assessment" and rec.category_code == 13 and rec.expires_on is not None
+    assessments.record(db, world.p(world.assessor), world.workers[1].id, {
+        "kind": "observation", "category_code": 13, "setting": "Round", "outcome": "not_yet"})
+    assert db.scalar(sa.select(sa.func.count()).select_from(TrainingRecord).where(
+        TrainingRecord.person_id == world.workers[1].id, TrainingRecord.source == "assessment")) == 0
