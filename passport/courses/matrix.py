@@ -106,7 +106,7 @@ def home_matrix(db: Session, principal: Principal, org_id: int, window: int | No
             .where(Membership.org_id == org_id, current_filter(on))
             .order_by(Person.family_name, Person.given_name, Membership.job_role.is_(None))):
         row = people.setdefault(person.id, Row(person, role))
-        row.job_role = row.job_role or role
+        row.job_role = min(filter(None, (row.job_role, role)), default=None)  # as requirements.staff_subquery
     # 2. requirements by job role
     by_role = requirements_by_role(db, org_id)
     needed = {pid: set(by_role.get(r.job_role or "", [])) for pid, r in people.items()}

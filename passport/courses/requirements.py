@@ -168,9 +168,11 @@ def load_default_requirements(db: Session) -> int:
 
 
 def staff_subquery(org_ids=None):
-    """(org_id, person_id, job_role) for every current membership with a job role."""
-    q = (sa.select(Membership.org_id, Membership.person_id, Membership.job_role)
-         .where(Membership.job_role.is_not(None), current_filter()).distinct())
+    """(org_id, person_id, job_role) for every person with a current membership with a job role; one row per
+    person and organisation (someone holding two job roles there counts under the first by name, as in the
+    matrix), so requirements never count twice."""
+    q = (sa.select(Membership.org_id, Membership.person_id, sa.func.min(Membership.job_role).label("job_role"))
+         .where(Membership.job_role.is_not(None), current_filter()).group_by(Membership.org_id, Membership.person_id))
     if org_ids is not None:
         q = q.where(Membership.org_id.in_(list(org_ids)))
     return q.subquery("staff")
@@ -213,7 +215,7 @@ def required_pairs(org_ids=None):
     defaults = (sa.select(staff.c.org_id, staff.c.person_id, DefaultTrainingRequirement.category_code)
                 .join(DefaultTrainingRequirement, DefaultTrainingRequirement.job_role == staff.c.job_role)
                 .where(staff.c.org_id.not_in(customised)))
-    return sa.union(own, defaults).subquery("req")
+    return sa.union_all(own, defaults).subquery("req")  # disjoint: an organisation uses one list or the other
 
 
 # --- expiry: rolling or a fixed renewal date ------------------------------------------------------
