@@ -44,6 +44,8 @@ def defaults(instance_path: str) -> dict:
         "MAIL_PASSWORD": None,
         "MAIL_FROM": "Care training passport <no-reply@passport.invalid>",
         "PASSWORD_RESET_MAX_AGE": 3600,
+        # How many days an emailed invitation to join an organisation stays valid (single use).
+        "INVITATION_DAYS": 7,
         "KEY_DIR": os.path.join(instance_path, "keys"),
         # Number of trusted reverse proxies in front of the app (X-Forwarded-For/-Proto/-Host); 0 = none.
         "PROXY_COUNT": 0,

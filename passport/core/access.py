@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from passport.audit import Actor
-from passport.errors import PermissionDenied
+from passport.errors import NotFound, PermissionDenied
 from passport.core.models import Membership, Person
 
 
@@ -120,3 +120,18 @@ def can_view_person(db: Session, principal: Principal, person_id: int,
     if is_scheme_admin(db, principal):
         return True
     return any(org_can_see_person(db, org_id, person_id) for org_id in orgs_with_role(db, principal, roles))
+
+
+STAFF_VIEW_ROLES = ("training_lead", "registered_manager", "org_admin", "assessor", "registered_professional")
+PERSON_NOT_FOUND = "No such person, or you cannot see them."
+
+
+def require_person_visible(db: Session, principal: Principal, person_id, roles=STAFF_VIEW_ROLES) -> Person:
+    """The person, when ``principal`` may see them today (``can_view_person``: themself, a scheme admin, or
+    staff of an organisation with a current reason). Otherwise NotFound with one message, whether the id
+    is unknown, malformed, out of range or belongs to someone the caller has no reason to see, so an id
+    never reveals that a person exists."""
+    person = db.get(Person, person_id) if isinstance(person_id, int) and 0 < person_id < 2**63 else None
+    if person is None or not can_view_person(db, principal, person.id, roles):
+        raise NotFound(PERSON_NOT_FOUND)
+    return person

@@ -30,6 +30,9 @@ ROLE_LABELS = {
 REGISTRATION_BODIES = ("NMC", "HCPC", "GMC", "GPhC")
 RECORD_SOURCES = ("course", "assessment", "passport", "bulk_upload", "manual")
 FRAMEWORKS = ("2015", "2025")
+# Why an organisation holds a membership: it created the person record, the person accepted its
+# invitation, it accepted the person's passport, or it extended the roles of a current member.
+MEMBERSHIP_REASONS = ("created", "invitation", "passport", "extended")
 
 
 def _in(col: str, values) -> str:
@@ -160,12 +163,15 @@ class Membership(Base):
     job_role: Mapped[str | None] = mapped_column(sa.String(60))
     start_date: Mapped[date] = mapped_column(sa.Date)
     end_date: Mapped[date | None] = mapped_column(sa.Date)
+    via: Mapped[str] = mapped_column(sa.String(20), default="created", server_default="created")
+    via_ref: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
 
     person: Mapped[Person] = relationship(back_populates="memberships")
     organisation: Mapped[Organisation] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint(_in("role", ROLES), name="role"),
+        sa.CheckConstraint(_in("via", MEMBERSHIP_REASONS), name="via"),
         sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates"),
         sa.UniqueConstraint("person_id", "org_id", "role", "start_date"),
     )
@@ -343,3 +349,45 @@ class StandardAchievement(Base):
         sa.CheckConstraint(_in("source", RECORD_SOURCES), name="source"),
         sa.CheckConstraint("standard_number BETWEEN 1 AND 16", name="number"),
     )
+
+
+class Invitation(Base):
+    """An organisation's invitation to whoever controls an email address to join it in some roles.
+    Single use: the link's token is stored only as a SHA-256 hash and stops working once accepted,
+    revoked, replaced by a resend, or past ``expires_at``."""
+
+    __tablename__ = "core_invitation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("core_organisation.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    roles: Mapped[str] = mapped_column(sa.String(200))  # comma-separated role codes
+    job_role: Mapped[str | None] = mapped_column(sa.String(60))
+    given_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    family_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_person.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    send_count: Mapped[int] = mapped_column(default=0)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_person.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship()
+    created_by: Mapped[Person | None] = relationship(foreign_keys=[created_by_id])
+    accepted_by: Mapped[Person | None] = relationship(foreign_keys=[accepted_by_id])
+
+    @property
+    def role_list(self) -> list[str]:
+        return [r for r in self.roles.split(",") if r]
+
+    def state(self, now: datetime) -> str:
+        """pending | accepted | revoked | expired"""
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "pending"

@@ -16,7 +16,7 @@ from passport.core import validation as v
 from passport.core.access import Principal, has_role, is_scheme_admin, require_role, today
 from passport.core.catalogue_data import JOB_ROLES, ORGANISATION_KINDS
 from passport.core.models import (
-    ROLES, Membership, Organisation, OrgGroup, Person, Scheme, SchemeMember, User,
+    MEMBERSHIP_REASONS, ROLES, Membership, Organisation, OrgGroup, Person, Scheme, SchemeMember, User,
 )
 from passport.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
@@ -209,15 +209,19 @@ def endorsing_organisations(db: Session) -> list[Organisation]:
 # --- people and memberships ------------------------------------------------------------------------
 
 
-def _person_fields(db: Session, data: dict, exclude_id: int | None = None) -> dict:
+def _email_owner(db: Session, email: str, exclude_id: int | None = None) -> int | None:
+    q = sa.select(Person.id).where(sa.func.lower(Person.email) == email.lower())
+    if exclude_id is not None:
+        q = q.where(Person.id != exclude_id)
+    return db.scalar(q)
+
+
+def _person_fields(db: Session, data: dict, exclude_id: int | None = None, email_unique: bool = True) -> dict:
     def email():
         value = v.clean_email(data.get("email"))
-        if value is not None:
-            q = sa.select(Person.id).where(sa.func.lower(Person.email) == value)
-            if exclude_id is not None:
-                q = q.where(Person.id != exclude_id)
-            if db.scalar(q) is not None:
-                raise ValueError("Someone already uses this email address.")
+        if value is not None and email_unique and _email_owner(db, value, exclude_id) is not None:
+            raise ValueError("This email address cannot be used for this person. If they already have a "
+                             "passport account, invite them to your organisation instead.")
         return value
 
     fields = collect({
@@ -259,15 +263,28 @@ def _membership_fields(data: dict) -> dict:
     return collect({"role": role, "job_role": job_role, "start_date": start})
 
 
+class EmailInUse(Exception):
+    """Raised by ``create_person`` when the email address belongs to an existing person. Callers send an
+    invitation to the address instead, and must answer the same way whoever owns it (never say so)."""
+
+    def __init__(self, email: str, data: dict):
+        super().__init__(email)
+        self.email, self.data = email, data
+
+
 def create_person(db: Session, principal: Principal | None, org_id: int, data: dict) -> Person:
-    """Add a person to an organisation with a first role (org admins of that organisation)."""
+    """Add a new person record to an organisation with a first role (org admins of that organisation).
+
+    This is how an organisation gains a person it creates. An email address that already belongs to
+    someone raises ``EmailInUse`` (see there): the existing person joins only by accepting an invitation.
+    """
     org = get_or_404(db, Organisation, org_id)
     if principal is not None:
         require_role(db, principal, ADMIN_ROLES, org.id)
     errors: dict = {}
     person_fields = member_fields = {}
     try:
-        person_fields = _person_fields(db, data)
+        person_fields = _person_fields(db, data, email_unique=False)
     except ValidationError as exc:
         errors.update(exc.fields)
     try:
@@ -281,13 +298,14 @@ def create_person(db: Session, principal: Principal | None, org_id: int, data: d
     if member_fields["role"] == "registered_professional" and not person_fields["registration_pin"]:
         raise ValidationError("A registered professional needs a registration.",
                               {"registration_pin": "Enter the professional registration PIN."})
+    if person_fields["email"] and _email_owner(db, person_fields["email"]) is not None:
+        raise EmailInUse(person_fields["email"], {**data, **member_fields})
     person = Person(**person_fields)
     db.add(person)
     db.flush()
-    db.add(Membership(person_id=person.id, org_id=org.id, **member_fields))
-    db.flush()
     audit.record(db, _actor(principal), "person.create", "person", person.id, org_id=org.id,
                  role=member_fields["role"])
+    create_membership(db, principal, person, org.id, member_fields, via="created")
     return person
 
 
@@ -296,6 +314,12 @@ def update_person(db: Session, principal: Principal, person_id: int, data: dict)
     person = get_or_404(db, Person, person_id)
     _require_admin_over(db, principal, person)
     fields = _person_fields(db, data, exclude_id=person.id)
+    if (fields["email"] or None) != (person.email or None) and not _may_change_email(db, principal, person):
+        # The email address is where password resets and invitations go: changing it for someone with an
+        # account, or who also works elsewhere, would hand their account to this organisation.
+        raise ValidationError("You cannot change this email address.", {
+            "email": "This person has a sign-in account or works for another organisation too, so only a "
+                     "scheme admin can change their email address."})
     renamed = (fields["given_name"], fields["family_name"]) != (person.given_name, person.family_name)
     changed = sorted(k for k, val in fields.items() if getattr(person, k) != val)
     for k, val in fields.items():
@@ -309,11 +333,47 @@ def update_person(db: Session, principal: Principal, person_id: int, data: dict)
     return person
 
 
-def add_membership(db: Session, principal: Principal | None, person_id: int, org_id: int, data: dict) -> Membership:
-    person = get_or_404(db, Person, person_id)
+def is_current_member(db: Session, person_id: int, org_id: int, on: date | None = None) -> bool:
+    """True while the person holds any current role in the organisation (the basis for "extending")."""
+    on = on or today()
+    return db.scalar(sa.select(Membership.id).where(
+        Membership.person_id == person_id, Membership.org_id == org_id, Membership.start_date <= on,
+        sa.or_(Membership.end_date.is_(None), Membership.end_date >= on)).limit(1)) is not None
+
+
+NOT_A_MEMBER = "No such person in this organisation."
+
+
+def create_membership(db: Session, principal: Principal | None, person: Person | int, org_id: int, data: dict, *,
+                      via: str, ref: str = "") -> Membership:
+    """The one way a membership is made. ``via`` is the organisation's reason, recorded on the row and in
+    the audit trail:
+
+    - ``created``: the organisation has just created this person record (it has no other membership);
+    - ``invitation``: the person accepted the organisation's invitation (``ref`` names it);
+    - ``passport``: the organisation accepted the person's passport (``ref`` names it);
+    - ``extended``: another role for someone who is a current member of the organisation.
+
+    ``created`` and ``extended`` need an org admin of the organisation (``principal=None`` is the command
+    line and the demo). ``invitation`` and ``passport`` are made by the services that checked the invitation
+    or the passport (``passport.core.invitations``, ``passport.verify.acceptance``). Without a reason the
+    answer is NotFound, the same whether or not the person exists.
+    """
+    if via not in MEMBERSHIP_REASONS:
+        raise ValueError(f"Unknown membership reason {via!r}.")
     org = get_or_404(db, Organisation, org_id)
-    if principal is not None:
+    if via in ("created", "extended") and principal is not None:
         require_role(db, principal, ADMIN_ROLES, org.id)
+    if not isinstance(person, Person):
+        person = db.get(Person, person) if isinstance(person, int) and 0 < person < 2**63 else None
+        if person is None:
+            raise NotFound(NOT_A_MEMBER)
+    if via == "extended" and not is_current_member(db, person.id, org.id):
+        raise NotFound(NOT_A_MEMBER)
+    if via == "created" and db.scalar(sa.select(Membership.id).where(Membership.person_id == person.id).limit(1)):
+        raise NotFound(NOT_A_MEMBER)
+    if via in ("invitation", "passport") and not ref:
+        raise ValueError(f"A membership by {via} must name it.")
     fields = _membership_fields(data)
     if fields["role"] == "scheme_admin" and principal is not None and not is_scheme_admin(db, principal):
         raise PermissionDenied("Only a scheme admin can make someone a scheme admin.")
@@ -325,12 +385,17 @@ def add_membership(db: Session, principal: Principal | None, person_id: int, org
         sa.or_(Membership.end_date.is_(None), Membership.end_date >= fields["start_date"])))
     if clash is not None:
         raise Conflict("This person already holds that role here.", {"role": "This person already has this role here."})
-    m = Membership(person_id=person.id, org_id=org.id, **fields)
+    m = Membership(person_id=person.id, org_id=org.id, via=via, via_ref=ref[:100], **fields)
     db.add(m)
     db.flush()
     audit.record(db, _actor(principal), "membership.create", "membership", m.id, org_id=org.id,
-                 person_id=person.id, role=m.role)
+                 person_id=person.id, role=m.role, via=via, ref=ref[:100])
     return m
+
+
+def add_membership(db: Session, principal: Principal | None, person_id: int, org_id: int, data: dict) -> Membership:
+    """Another role for a current member of the organisation (refused, as not found, for anyone else)."""
+    return create_membership(db, principal, person_id, org_id, data, via="extended")
 
 
 def end_membership(db: Session, principal: Principal, membership_id: int, end: date | None = None) -> Membership:
@@ -364,6 +429,15 @@ def _require_admin_over(db: Session, principal: Principal, person: Person) -> No
         if m.is_current(today()) and has_role(db, principal, ADMIN_ROLES, m.org_id):
             return
     raise PermissionDenied("You can only change people in your own organisation.")
+
+
+def _may_change_email(db: Session, principal: Principal, person: Person) -> bool:
+    if is_scheme_admin(db, principal):
+        return True
+    if user_for(db, person) is not None:
+        return False
+    on = today()
+    return all(has_role(db, principal, ADMIN_ROLES, m.org_id) for m in person.memberships if m.is_current(on))
 
 
 def _actor(principal: Principal | None) -> audit.Actor:
