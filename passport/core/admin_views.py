@@ -7,9 +7,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import login_required
 
 from passport import audit, db as dbm
-from passport.core import accounts, catalogue, records, services
+from passport.core import accounts, catalogue, invitations, records, services
 from passport.core.access import (
-    can_view_person, current_memberships, has_role, is_scheme_admin, orgs_with_role, today,
+    current_memberships, has_role, is_scheme_admin, orgs_with_role, org_can_see_person,
+    require_person_visible, today,
 )
 from passport.core.auth import current_principal, role_required
 from passport.core.forms import (
@@ -72,14 +73,27 @@ def org_people(org_id: int):
             abort(403)
 
         def add():
-            person = services.create_person(dbm.session, p, org_id, _form_data(form))
+            try:
+                person = services.create_person(dbm.session, p, org_id, _form_data(form))
+            except services.EmailInUse as taken:
+                # Never say the address is known: invite it, exactly as for any address we invite.
+                return None, invitations.create_invitation(
+                    dbm.session, p, org_id, {**taken.data, "roles": [taken.data["role"]]},
+                    days=current_app.config["INVITATION_DAYS"])
             return person, (_invite(person) if form.create_account.data else None)
 
-        ok, result = submit(form, add, "The person has been added.")
+        ok, result = submit(form, add)
         if ok:
-            person, link = result
-            if link:  # mail goes out after the commit
-                _send_invite(person, link)
+            person, extra = result
+            if person is None:  # an invitation: the mail goes out after the commit
+                inv, token = extra
+                invitations.send_invitation_email(current_app, inv, token)
+                flash(f"We have emailed an invitation to {inv.email}. They join {org.name} when they accept it.",
+                      "info")
+                return redirect(url_for("invitations.org_invitations", org_id=org_id))
+            flash("The person has been added.", "info")
+            if extra:  # mail goes out after the commit
+                _send_invite(person, extra)
             return redirect(url_for("admin.person", person_id=person.id))
     people = services.people_in_org(dbm.session, org_id)
     roles = {}
@@ -108,9 +122,7 @@ def _send_invite(person: Person, link: str) -> None:
 @login_required
 def person(person_id: int):
     p = current_principal()
-    target = services.get_or_404(dbm.session, Person, person_id)
-    if not can_view_person(dbm.session, p, person_id):
-        abort(403)
+    target = require_person_visible(dbm.session, p, person_id)
     memberships = sorted(target.memberships, key=lambda m: m.start_date, reverse=True)
     admin_orgs = [m.org_id for m in memberships if m.is_current(today())
                   and has_role(dbm.session, p, "org_admin", m.org_id)]
@@ -128,7 +140,7 @@ def person(person_id: int):
 @login_required
 def edit_person(person_id: int):
     p = current_principal()
-    target = services.get_or_404(dbm.session, Person, person_id)
+    target = require_person_visible(dbm.session, p, person_id)
     if not _admin_over(p, target):
         abort(403)
     form = PersonForm(obj=target)
@@ -145,8 +157,12 @@ def _admin_over(p, target: Person) -> bool:
 @bp.route("/organisations/<int:org_id>/people/<int:person_id>/roles", methods=["GET", "POST"])
 @role_required("org_admin")
 def add_role(org_id: int, person_id: int):
-    target = services.get_or_404(dbm.session, Person, person_id)
+    """Another role for a current member. Anyone else joins only by an invitation or an accepted passport,
+    so for them this page does not exist (404, the same as for an unknown id)."""
     org = services.get_or_404(dbm.session, Organisation, org_id)
+    target = dbm.session.get(Person, person_id) if 0 < person_id < 2**63 else None
+    if target is None or not services.is_current_member(dbm.session, person_id, org_id):
+        abort(404)
     form = MembershipForm()
     if submit(form, lambda: services.add_membership(dbm.session, current_principal(), person_id, org_id,
                                                     _form_data(form)), "Role added.")[0]:
@@ -171,7 +187,7 @@ def account_action(person_id: int, action: str):
     if not ConfirmForm().validate_on_submit() or action not in ("invite", "disable", "enable"):
         abort(400)
     p = current_principal()
-    target = services.get_or_404(dbm.session, Person, person_id)
+    target = require_person_visible(dbm.session, p, person_id)
     if not _admin_over(p, target):
         abort(403)
     user = services.user_for(dbm.session, target)
@@ -194,7 +210,9 @@ def account_action(person_id: int, action: str):
 @bp.route("/organisations/<int:org_id>/people/<int:person_id>/records/new", methods=["GET", "POST"])
 @role_required(*records.RECORDING_ROLES)
 def add_record(org_id: int, person_id: int):
-    target = services.get_or_404(dbm.session, Person, person_id)
+    target = dbm.session.get(Person, person_id) if 0 < person_id < 2**63 else None
+    if target is None or not org_can_see_person(dbm.session, org_id, person_id):
+        abort(404)  # no reason to see this person here: the same answer as an unknown id
     form = ManualRecordForm()
     form.category_code.choices = choices((c.code, f"{c.name} ({c.group})") for c in catalogue.training_categories(dbm.session))
     if submit(form, lambda: records.add_training_record(dbm.session, current_principal(), person_id=person_id,

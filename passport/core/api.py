@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from passport import db as dbm
 from passport.api import ApiError, api_doc, json_body, principal, require_auth
-from passport.core import catalogue, records, services
-from passport.core.access import can_view_person, current_memberships, require_role
-from passport.core.models import ROLES, Organisation, Person
-from passport.errors import PermissionDenied
+from passport.core import catalogue, invitations, records, services
+from passport.core.access import current_memberships, require_person_visible, require_role
+from passport.core.models import ROLES, Invitation, Organisation
+from passport.db import utcnow
 
 bp = Blueprint("core_api", __name__, url_prefix="/api/v1")
 STAFF = ("org_admin", "training_lead", "registered_manager", "assessor", "registered_professional")
@@ -23,6 +23,12 @@ PERSON_SCHEMA = {"type": "object", "required": ["given_name", "family_name", "ro
     "registration_body": {"type": ["string", "null"]}, "registration_pin": {"type": ["string", "null"]},
     "role": {"type": "string", "enum": list(ROLES)}, "job_role": {"type": ["string", "null"]},
     "start_date": {"type": "string", "format": "date"}}}
+INVITATION_SCHEMA = {"type": "object", "required": ["email", "roles"], "properties": {
+    "email": {"type": "string", "maxLength": 254},
+    "roles": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(ROLES)}},
+    "job_role": {"type": ["string", "null"]}, "given_name": {"type": "string", "maxLength": 100},
+    "family_name": {"type": "string", "maxLength": 100}}}
+NOT_SEEN = {"404": "No such person, or no reason to see them (the same answer either way)"}
 RECORD_SCHEMA = {"type": "object", "required": ["org_id", "category_code", "completed_on"], "properties": {
     "org_id": {"type": "integer"}, "category_code": {"type": "integer"}, "title": {"type": "string"},
     "completed_on": {"type": "string", "format": "date"}, "expires_on": {"type": ["string", "null"], "format": "date"},
@@ -57,6 +63,15 @@ def person_json(p: Person, with_contact: bool = False) -> dict:
     if with_contact:
         out["email"] = p.email
     return out
+
+
+def invitation_json(inv: Invitation) -> dict:
+    return {"id": inv.id, "org_id": inv.org_id, "email": inv.email, "roles": inv.role_list, "job_role": inv.job_role,
+            "given_name": inv.given_name, "family_name": inv.family_name, "state": inv.state(utcnow()),
+            "created_at": inv.created_at.isoformat(), "expires_at": inv.expires_at.isoformat(),
+            "send_count": inv.send_count, "created_by_id": inv.created_by_id,
+            "accepted_at": inv.accepted_at.isoformat() if inv.accepted_at else None,
+            "revoked_at": inv.revoked_at.isoformat() if inv.revoked_at else None}
 
 
 def record_json(r) -> dict:
@@ -110,55 +125,115 @@ def org_people(org_id: int):
 
 
 @bp.post("/organisations/<int:org_id>/people")
-@api_doc("Add a person with a first role (organisation admins)", body=PERSON_SCHEMA, responses={"201": "Created"},
-         tags=["core"])
+@api_doc("Add a new person record with a first role (organisation admins). An email address that already "
+         "belongs to someone is sent an invitation instead (202): the organisation gains them only when they "
+         "accept, and the answer never says whose the address is.", body=PERSON_SCHEMA,
+         responses={"201": "Created", "202": "Invitation sent to the email address", "404": "No such organisation",
+                    "409": "Conflict"}, tags=["core"])
 @require_auth
 def create_person(org_id: int):
     data = json_body()
     data["start_date"] = parse_date(data, "start_date")
-    person = services.create_person(dbm.session, principal(), org_id, data)
+    try:
+        person = services.create_person(dbm.session, principal(), org_id, data)
+    except services.EmailInUse as taken:
+        inv, token = invitations.create_invitation(dbm.session, principal(), org_id,
+                                                   {**taken.data, "roles": [taken.data["role"]]},
+                                                   days=current_app.config["INVITATION_DAYS"])
+        dbm.session.commit()
+        invitations.send_invitation_email(current_app, inv, token)
+        return jsonify({"status": "invited", "invitation": invitation_json(inv)}), 202
     dbm.session.commit()
     return jsonify(person_json(person, with_contact=True)), 201
 
 
 @bp.get("/people/<int:person_id>")
-@api_doc("One person (themself, or staff of an organisation that can see them)", tags=["core"])
+@api_doc("One person (themself, or staff of an organisation with a current reason to see them)",
+         responses=NOT_SEEN, tags=["core"])
 @require_auth
 def get_person(person_id: int):
-    person = services.get_or_404(dbm.session, Person, person_id)
-    if not can_view_person(dbm.session, principal(), person_id):
-        raise PermissionDenied("You cannot see this person.")
+    person = require_person_visible(dbm.session, principal(), person_id)
     return jsonify(person_json(person, with_contact=True))
 
 
 @bp.post("/people/<int:person_id>/memberships")
-@api_doc("Give a person a role in an organisation (organisation admins)", responses={"201": "Created"}, body={
+@api_doc("Give a current member of the organisation another role (organisation admins). Anyone else joins "
+         "only by accepting an invitation or by the organisation accepting their passport.",
+         responses={"201": "Created", "404": "Not a current member of this organisation (or no such person)",
+                    "409": "They already hold this role"}, body={
     "type": "object", "required": ["org_id", "role"], "properties": {
         "org_id": {"type": "integer"}, "role": {"type": "string", "enum": list(ROLES)},
         "job_role": {"type": ["string", "null"]}, "start_date": {"type": "string", "format": "date"}}}, tags=["core"])
 @require_auth
 def add_membership(person_id: int):
     data = json_body()
-    if not isinstance(data.get("org_id"), int):
+    if not isinstance(data.get("org_id"), int) or isinstance(data.get("org_id"), bool):
         raise ApiError(400, "validation_error", "org_id is required.", {"org_id": "Give the organisation id."})
     data["start_date"] = parse_date(data, "start_date")
     m = services.add_membership(dbm.session, principal(), person_id, data["org_id"], data)
     dbm.session.commit()
-    return jsonify({"id": m.id, "org_id": m.org_id, "role": m.role}), 201
+    return jsonify({"id": m.id, "org_id": m.org_id, "role": m.role, "via": m.via}), 201
+
+
+# --- invitations ---------------------------------------------------------------------------------
+
+
+@bp.get("/organisations/<int:org_id>/invitations")
+@api_doc("Pending invitations to join the organisation (organisation admins and training leads)",
+         responses={"404": "No such organisation"}, tags=["invitations"])
+@require_auth
+def list_invitations(org_id: int):
+    rows = invitations.list_invitations(dbm.session, principal(), org_id)
+    return jsonify({"invitations": [invitation_json(i) for i in rows]})
+
+
+@bp.post("/organisations/<int:org_id>/invitations")
+@api_doc("Invite an email address to join the organisation in some roles. A single-use link is emailed, "
+         "valid for INVITATION_DAYS; the answer is the same whoever owns the address.", body=INVITATION_SCHEMA,
+         responses={"201": "Invitation created and emailed", "404": "No such organisation"}, tags=["invitations"])
+@require_auth
+def create_invitation(org_id: int):
+    data = json_body()
+    inv, token = invitations.create_invitation(dbm.session, principal(), org_id, data,
+                                               days=current_app.config["INVITATION_DAYS"])
+    dbm.session.commit()
+    invitations.send_invitation_email(current_app, inv, token)
+    return jsonify(invitation_json(inv)), 201
+
+
+@bp.post("/invitations/<int:invitation_id>/resend")
+@api_doc("Email a new link for a pending or expired invitation (the old link stops working)",
+         responses={"404": "No such invitation", "409": "Already accepted or withdrawn"}, tags=["invitations"])
+@require_auth
+def resend_invitation(invitation_id: int):
+    inv, token = invitations.resend_invitation(dbm.session, principal(), invitation_id,
+                                               days=current_app.config["INVITATION_DAYS"])
+    dbm.session.commit()
+    invitations.send_invitation_email(current_app, inv, token)
+    return jsonify(invitation_json(inv))
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+@api_doc("Withdraw an invitation (its link stops working)",
+         responses={"404": "No such invitation", "409": "Already accepted"}, tags=["invitations"])
+@require_auth
+def revoke_invitation(invitation_id: int):
+    inv = invitations.revoke_invitation(dbm.session, principal(), invitation_id)
+    dbm.session.commit()
+    return jsonify(invitation_json(inv))
 
 
 @bp.get("/people/<int:person_id>/training-records")
-@api_doc("A person's training records, newest first, with provenance", tags=["core"])
+@api_doc("A person's training records, newest first, with provenance", responses=NOT_SEEN, tags=["core"])
 @require_auth
 def list_records(person_id: int):
-    services.get_or_404(dbm.session, Person, person_id)
-    if not can_view_person(dbm.session, principal(), person_id):
-        raise PermissionDenied("You cannot see this person's records.")
+    require_person_visible(dbm.session, principal(), person_id)
     return jsonify({"records": [record_json(r) for r in records.record_history(dbm.session, person_id)]})
 
 
 @bp.post("/people/<int:person_id>/training-records")
-@api_doc("Add a manually entered training record", body=RECORD_SCHEMA, responses={"201": "Created"}, tags=["core"])
+@api_doc("Add a manually entered training record", body=RECORD_SCHEMA,
+         responses={"201": "Created", **NOT_SEEN}, tags=["core"])
 @require_auth
 def add_record(person_id: int):
     data = json_body()
@@ -166,7 +241,7 @@ def add_record(person_id: int):
         raise ApiError(400, "validation_error", "org_id and category_code must be integers.",
                        {k: "Must be an integer." for k in ("org_id", "category_code")
                         if not isinstance(data.get(k), int)})
-    services.get_or_404(dbm.session, Person, person_id)
+    require_person_visible(dbm.session, principal(), person_id)
     rec = records.add_training_record(
         dbm.session, principal(), person_id=person_id, org_id=data["org_id"], category_code=data["category_code"],
         completed_on=parse_date(data, "completed_on", required=True), expires_on=parse_date(data, "expires_on"),

@@ -261,7 +261,9 @@ def send_invitation_email(app, inv: Invitation, token: str) -> None:
 
     link = app.config["PUBLIC_URL"] + url_for("invitations.open_link", token=token)
     roles = ", ".join(ROLE_LABELS[r].lower() for r in inv.role_list)
-    expires = inv.expires_at.strftime("%-d %B %Y")
+    from passport.core.timeutil import format_uk
+
+    expires = format_uk(inv.expires_at)
     hello = f"Hello {inv.given_name}," if inv.given_name else "Hello,"
     get_mailer(app).send(
         inv.email, f"Invitation to join {inv.organisation.name} on the care training passport",

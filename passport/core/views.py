@@ -159,10 +159,11 @@ def _org_for_card(roles):
 
 
 def init_app(app) -> None:
-    from passport.core import admin_views, api as core_api
+    from passport.core import admin_views, api as core_api, invitation_views, invitations
 
     app.register_blueprint(bp)
     app.register_blueprint(admin_views.bp)
+    app.register_blueprint(invitation_views.bp)
     app.register_blueprint(core_api.bp)
     add_nav(app, "Home", "core.index", order=0)
     add_nav(app, "Organisations", "admin.organisations", order=80,
@@ -170,6 +171,12 @@ def init_app(app) -> None:
     add_dashboard_card(app, "People in your organisation", "admin.org_people",
                        "Add people, give them roles and accounts.", order=70,
                        url_kwargs=_org_for_card(("org_admin",)))
+    add_dashboard_card(app, "Invitations for you", "invitations.mine",
+                       "Organisations that have invited you to join them.", order=1,
+                       visible=lambda p: bool(invitations.pending_for(dbm.session, p.person)))
+    add_dashboard_card(app, "Invite people", "invitations.org_invitations",
+                       "Invite someone who already has a passport account, and see who has not answered yet.",
+                       order=71, url_kwargs=_org_for_card(invitations.INVITING_ROLES))
     add_dashboard_card(app, "Organisations and the scheme", "admin.organisations",
                        "Member organisations, the agreed standard and the endorsing partners.", order=80,
                        visible=lambda p: is_scheme_admin(dbm.session, p))
