@@ -209,7 +209,7 @@ def setup_command(scheme_name, org_name, kind, cc_version, admin_email, given_na
                                                  "members": [org.id], "endorsers": [org.id]})
         person = services.create_person(dbm.session, None, org.id, {
             "given_name": given_name, "family_name": family_name, "email": admin_email, "role": "scheme_admin"})
-        services.add_membership(dbm.session, None, person.id, org.id, {"role": "org_admin"})
+        services.create_membership(dbm.session, None, person, org.id, {"role": "org_admin"}, via="extended")
         user = accounts.create_user(dbm.session, person, secrets.token_urlsafe(32), actor)
     except ServiceError as exc:
         dbm.session.rollback()

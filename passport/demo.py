@@ -49,9 +49,10 @@ def _person(db, ctx: DemoContext, key: str, org_key: str, roles: list[str], give
         p.registration_body, p.registration_pin = registration
     db.add(p)
     db.flush()
-    for role in roles:
-        db.add(Membership(person_id=p.id, org_id=ctx.orgs[org_key].id, role=role, job_role=job_role,
-                          start_date=start or date(2021, 4, 1)))
+    for i, role in enumerate(roles):  # the home created this record; further roles extend it
+        services.create_membership(db, None, p, ctx.orgs[org_key].id,
+                                   {"role": role, "job_role": job_role, "start_date": start or date(2021, 4, 1)},
+                                   via="created" if i == 0 else "extended")
     if login_label:
         db.add(User(person_id=p.id, password_hash=_HASH[0]))
         ctx.logins.append((login_label, email, DEMO_PASSWORD))
@@ -94,7 +95,7 @@ def load_demo(app) -> list[tuple[str, str, str]]:
     _person(db, ctx, "scheme_admin", "association", ["scheme_admin", "org_admin"], "Sarah", "Whitfield",
             "other", "scheme admin")
     for i, (given, family) in enumerate([("Helen", "Marsh"), ("Tom", "Akintola"), ("Ruth", "Kowalski")]):
-        _person(db, ctx, f"nurse{i + 1}", "nursing_team", ["registered_professional"], given, family, "nurse",
+        _person(db, ctx, f"nurse{i + 1}", "nursing_team", ["registered_professional"], given, family, "registered_nurse",
                 "registered professional" if i == 0 else None,
                 registration=("NMC", f"{10 + i}A{1234 + i}E"))
     rng = ctx.rng
@@ -113,7 +114,7 @@ def load_demo(app) -> list[tuple[str, str, str]]:
                 "assessor" if home == "oaks" else None)
         if home == "riverside":
             g, f = next(names)
-            _person(db, ctx, "riverside_nurse", home, ["registered_professional", "worker"], g, f, "nurse", None,
+            _person(db, ctx, "riverside_nurse", home, ["registered_professional", "worker"], g, f, "registered_nurse", None,
                     registration=("NMC", "15C5678F"))
         ctx.workers[home] = []
         for n in range(15):

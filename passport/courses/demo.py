@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
+from passport import audit
+from passport.core import services
 from passport.core.access import Principal, today
-from passport.core.models import Membership
 from passport.courses import assessments, bookings, catalog, sessions
 from passport.courses.models import TrainingSettings
 from passport.courses.requirements import set_renewal_rule
@@ -76,15 +77,22 @@ def _earlier_training(db, ctx) -> None:
 
 def _assessors(db, ctx, as_) -> None:
     # The Oaks' training lead also runs training for Meadow View, a sister home in the same group.
-    db.add(Membership(person_id=ctx.people["oaks_lead"].id, org_id=ctx.orgs["meadow"].id, role="training_lead",
-                      job_role="deputy_manager", start_date=date(2022, 9, 1)))
+    # She joined it by accepting Meadow View's invitation.
+    from passport.core import invitations
+
+    invitation, _token = invitations.create_invitation(
+        db, None, ctx.orgs["meadow"].id,
+        {"email": ctx.people["oaks_lead"].email, "roles": ["training_lead"], "job_role": "deputy_manager"})
+    joined = invitations.accept(db, ctx.people["oaks_lead"], invitation, actor=audit.Actor.system("demo data"))
+    for m in joined:
+        m.start_date = date(2022, 9, 1)  # she accepted it when the group took Meadow View on
     every_2025 = list(range(1, 17))
     for home in HOMES:
         org_id = ctx.orgs[home].id
         lead = ctx.people[f"{home}_lead"]
         # Training leads here are experienced seniors who also assess (deputy managers).
-        db.add(Membership(person_id=lead.id, org_id=org_id, role="assessor", job_role="deputy_manager",
-                          start_date=date(2021, 4, 1)))
+        services.create_membership(db, None, lead, org_id, {"role": "assessor", "job_role": "deputy_manager",
+                                                            "start_date": date(2021, 4, 1)}, via="extended")
         db.flush()
         manager = as_[f"{home}_manager"]
         assessments.set_competence(db, manager, org_id, ctx.people[f"{home}_assessor"].id, "2025", every_2025,

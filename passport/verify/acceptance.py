@@ -1,9 +1,11 @@
 """Accepting a new starter's passport: a training lead at the new employer recognises what a valid
 passport states, through the core ledger, with provenance, and records any top-up the employer requires.
 
-Needs a ``valid`` passport (checked again on the server at the moment of acceptance), a current
-membership of the worker in the accepting organisation, and matching names (or a recorded reason, such
-as a change of name seen on photo ID).
+Needs a ``valid`` passport (checked again on the server at the moment of acceptance) and matching names
+(or a recorded reason, such as a change of name seen on photo ID). The worker is either already on the
+organisation's staff, or is the holder of a passport issued here: accepting it is then how the
+organisation gains them (a membership made through ``create_membership(..., via="passport")``). A
+passport from another scheme names nobody here: add the person as a new record first.
 """
 from __future__ import annotations
 
@@ -43,9 +45,23 @@ def names_match(person: Person, holder: dict) -> bool:
     return normalise_name(person.full_name) == normalise_name(holder.get("name", ""))
 
 
-def staff_choices(db: Session, org_id: int) -> list[Person]:
-    """People with a current membership in the organisation, by name."""
-    return sorted(core_services.people_in_org(db, org_id), key=lambda p: (p.family_name.lower(), p.given_name.lower()))
+def staff_choices(db: Session, org_id: int, holder: Person | None = None) -> list[Person]:
+    """People with a current membership in the organisation, by name, and the passport's ``holder`` (who
+    joins the organisation when it accepts their passport)."""
+    people = core_services.people_in_org(db, org_id)
+    if holder is not None and all(p.id != holder.id for p in people):
+        people.append(holder)
+    return sorted(people, key=lambda p: (p.family_name.lower(), p.given_name.lower()))
+
+
+def passport_holder(db: Session, s: trust.Settings, result: Result) -> Person | None:
+    """The person a valid passport issued by this deployment belongs to; None for any other passport."""
+    if result.state != "valid" or result.iss != s.public_url or not result.jti:
+        return None
+    from passport.certificates.models import Passport
+
+    person_id = db.scalar(sa.select(Passport.person_id).where(Passport.jti == result.jti))
+    return db.get(Person, person_id) if person_id is not None else None
 
 
 def category_options(framework: str | None, met: list[int]) -> list[tuple[int, int, str]]:
@@ -82,22 +98,25 @@ def _already_met(db: Session, person_id: int, framework: str) -> set[int]:
 
 def accept(db: Session, principal: Principal, s: trust.Settings, *, org_id: int, person_id: int, token: str,
            standards: list[int], categories: list[int], top_up: list[int], top_up_note: str = "",
-           name_note: str = "") -> Acceptance:
+           name_note: str = "", job_role: str | None = None) -> Acceptance:
     """Recognise a valid passport for a worker of ``org_id``: standard achievements and training records
     with provenance, plus the acceptance row (with any required top-up). One acceptance per passport per
     organisation."""
     _require(db, principal, org_id)
-    person = db.get(Person, person_id) if isinstance(person_id, int) else None
-    if person is None:
-        raise NotFound("No such person.")
-    if not any(m.org_id == org_id for m in current_memberships(db, person_id)):
-        raise ValidationError(f"{person.full_name} is not a current member of this organisation. Add them to your "
-                              "staff first, then accept their passport.", {"person": "Choose someone on your staff."})
+    person = db.get(Person, person_id) if isinstance(person_id, int) and 0 < person_id < 2**63 else None
     result = services.check(db, s, token, channel="accept", org_id=org_id)
     if result.state != "valid":
         raise ValidationError(f"Only a valid passport can be accepted. This one is: "
                               f"{services.RESULT_LABELS[result.state].lower()}. {result.reason}",
                               {"token": result.reason})
+    joins = person is None or not any(m.org_id == org_id for m in current_memberships(db, person.id))
+    if joins:
+        holder = passport_holder(db, s, result)
+        if holder is None or person is None or holder.id != person.id:
+            # Same answer whoever the id belongs to: only the passport's own holder can join this way.
+            raise ValidationError("Choose someone on your staff, or the holder of this passport. If the passport "
+                                  "is from another scheme, add the person as someone new first.",
+                                  {"person": "Choose someone on your staff, or the passport's holder."})
     facts, issuer = result.passport, result.issuer
     cc = facts["care_certificate"] or {}
     framework, met = cc.get("framework"), cc.get("standards_met", [])
@@ -134,6 +153,9 @@ def accept(db: Session, principal: Principal, s: trust.Settings, *, org_id: int,
                      accepted_by_id=principal.person_id, accepted_at=utcnow())
     db.add(row)
     db.flush()
+    if joins:  # the organisation gains the holder because it accepted their passport
+        core_services.create_membership(db, principal, person, org_id, {"role": "worker", "job_role": job_role}, via="passport",
+                                        ref=f"passport {result.jti} (acceptance {row.id})")
     skip = _already_met(db, person.id, framework) if framework else set()
     for n in sorted(set(standards) - skip):
         ach = records.record_achievement(db, None, person_id=person.id, org_id=org_id, framework=framework,

@@ -8,8 +8,6 @@
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 import sqlalchemy as sa
 
 
@@ -35,8 +33,7 @@ def _passport_of(db, person):
 
 
 def _accepted_move(db, ctx) -> None:
-    from passport.core.access import Principal, today
-    from passport.core.models import Membership
+    from passport.core.access import Principal
     from passport.verify import acceptance, settings
 
     mover = ctx.workers["oaks"][1]
@@ -44,16 +41,14 @@ def _accepted_move(db, ctx) -> None:
     passport = _passport_of(db, mover)
     if passport is None:
         return
-    db.add(Membership(person_id=mover.id, org_id=meadow.id, role="worker", job_role="care_worker",
-                      start_date=today() - timedelta(days=7)))
-    db.flush()
+    # Meadow View gains the mover by accepting their passport (acceptance.accept records the membership).
     facts = passport.claims.get("cc") or {}
     met = [i + 1 for i in range(16) if facts.get("s", 0) >> i & 1]
     acceptance.accept(db, Principal(person=lead), settings(), org_id=meadow.id, person_id=mover.id,
                       token=passport.token, standards=met,
                       categories=[code for _n, code, _ in acceptance.category_options(facts.get("fw"), met)],
                       top_up=acceptance.default_top_up(db, facts.get("fw")),
-                      top_up_note="Moved from The Oaks; induction shadow shift booked.")
+                      top_up_note="Moved from The Oaks; induction shadow shift booked.", job_role="care_worker")
 
 
 def _checks(db, ctx) -> None:

@@ -110,7 +110,7 @@ def _accept_form(org_id: int, result, token: str, form: AcceptForm | None = None
     """The choices for step 2; a new form (``form`` None) is pre-filled with sensible defaults."""
     fresh = form is None
     form = form or AcceptForm(formdata=None, token=token)
-    people = acceptance.staff_choices(dbm.session, org_id)
+    people = acceptance.staff_choices(dbm.session, org_id, acceptance.passport_holder(dbm.session, settings(), result))
     holder = (result.passport or {}).get("holder", {})
     form.person.choices = choices([("", "Choose…")] + [(str(p.id), p.full_name + (
         " (name matches)" if holder and acceptance.names_match(p, holder) else "")) for p in people])

@@ -81,18 +81,19 @@ def test_acceptance_needs_a_valid_passport(app, db, issue, worker, home, new_hom
                           token=passport.token[:-3] + "AAA", standards=[1], categories=[], top_up=[])
 
 
-def test_acceptance_needs_a_current_member(app, db, issue, worker, home, new_home, lead):
+def test_acceptance_needs_a_current_member_or_the_passports_holder(app, db, issue, worker, home, new_home, lead,
+                                                                   make_person):
     passport = issue(worker, home)
-    with pytest.raises(ValidationError) as exc:
-        acceptance.accept(db, Principal(person=lead), settings(app), org_id=new_home.id, person_id=worker.id,
+    stranger = make_person(home, "worker", given_name=worker.given_name, family_name=worker.family_name)
+    with pytest.raises(ValidationError) as exc:  # someone else who is not on the staff: refused
+        acceptance.accept(db, Principal(person=lead), settings(app), org_id=new_home.id, person_id=stranger.id,
                           token=passport.token, standards=[1], categories=[], top_up=[])
-    assert "not a current member" in exc.value.message
-    join(db, worker, new_home)
-    db.execute(sa.update(Membership).where(Membership.person_id == worker.id, Membership.org_id == new_home.id)
-               .values(end_date=date(2024, 6, 1)))
-    with pytest.raises(ValidationError):
-        acceptance.accept(db, Principal(person=lead), settings(app), org_id=new_home.id, person_id=worker.id,
-                          token=passport.token, standards=[1], categories=[], top_up=[])
+    assert "person" in exc.value.fields
+    # the holder of a passport issued here joins the organisation that accepts it, with the reason recorded
+    row = acceptance.accept(db, Principal(person=lead), settings(app), org_id=new_home.id, person_id=worker.id,
+                            token=passport.token, standards=[1], categories=[], top_up=[])
+    m = db.scalar(sa.select(Membership).where(Membership.person_id == worker.id, Membership.org_id == new_home.id))
+    assert m.via == "passport" and passport.jti in m.via_ref and str(row.id) in m.via_ref
 
 
 def test_names_must_match_or_be_explained(app, db, issue, worker, home, new_home, lead, make_person):
