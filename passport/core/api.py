@@ -9,7 +9,7 @@ from passport import db as dbm
 from passport.api import ApiError, api_doc, json_body, principal, require_auth
 from passport.core import catalogue, invitations, records, services
 from passport.core.access import current_memberships, require_person_visible, require_role
-from passport.core.models import ROLES, Invitation, Organisation
+from passport.core.models import ROLES, Invitation, Organisation, Person
 from passport.db import utcnow
 
 bp = Blueprint("core_api", __name__, url_prefix="/api/v1")
