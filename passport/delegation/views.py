@@ -25,9 +25,7 @@ from passport.delegation.rules import (
 from passport.errors import NotFound
 from passport.forms import choices
 
-STATUS_LABELS = {"open": "Active", "review_due": "Review due", "lapsed": "Lapsed", "withdrawn": "Withdrawn",
-                 "declined": "Declined", "current": "In date", "expired": "Expired", "superseded": "Replaced",
-                 "not_started": "Not started"}
+STATUS_LABELS = queries.STATUS_LABELS
 STATUS_TAGS = {"open": "green", "current": "green", "review_due": "yellow", "lapsed": "red", "expired": "red",
                "withdrawn": "grey", "declined": "grey", "superseded": "grey", "not_started": "grey"}
 
