@@ -321,13 +321,15 @@ def withdraw_confirmation(db: Session, principal: Principal, confirmation_id: in
 # --- named confirmers ------------------------------------------------------------------------------
 
 
-def appoint_confirmer(db: Session, principal: Principal, *, person_id: int, org_id: int) -> RegistrationConfirmer:
-    """A scheme admin names someone who works for a scheme organisation (not a care home) as a confirmer."""
+def appoint_confirmer(db: Session, principal: Principal, *, email: str, org_id: int) -> RegistrationConfirmer:
+    """A scheme admin names someone who works for a scheme organisation (not a care home) as a confirmer,
+    found by their email address."""
     if not is_scheme_admin(db, principal):
         raise RegistrationRefused("not_scheme_admin", "Only a scheme admin can name registration confirmers.")
     errors = {}
     org = db.get(Organisation, org_id) if isinstance(org_id, int) else None
-    person = db.get(Person, person_id) if isinstance(person_id, int) else None
+    email = str(email or "").strip().lower()
+    person = db.scalar(sa.select(Person).where(sa.func.lower(Person.email) == email)) if email else None
     in_scheme = org is not None and db.scalar(sa.select(SchemeMember.org_id).where(SchemeMember.org_id == org.id)
                                               .limit(1)) is not None
     if org is None or not in_scheme:
@@ -335,9 +337,9 @@ def appoint_confirmer(db: Session, principal: Principal, *, person_id: int, org_
     elif org.kind in HOME_KINDS:
         errors["org_id"] = "A care home cannot confirm registrations: choose an NHS or scheme organisation."
     if person is None:
-        errors["person_id"] = "Choose a person."
+        errors["email"] = "Nobody has this email address on their record."
     elif org is not None and not any(m.org_id == org.id for m in current_memberships(db, person.id)):
-        errors["person_id"] = f"{person.full_name} does not work for {org.name}."
+        errors["email"] = f"{person.full_name} does not work for {org.name}."
     if errors:
         raise ValidationError("The confirmer was not named: " + " ".join(errors.values()), errors)
     if _is_appointed(db, person.id, org.id):
