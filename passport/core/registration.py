@@ -78,8 +78,8 @@ class Standing:
 
     def message(self, yours: bool = True) -> str:
         """The reason, addressed to the person themself (``yours``) or about them."""
-        return self.reason.replace("{whose}", "your" if yours else "their").replace(
-            "{Whose}", "Your" if yours else "Their")
+        return (self.reason.replace("{whose}", "your" if yours else "their")
+                .replace("{Whose}", "Your" if yours else "Their").replace("{Who}", "You" if yours else "They"))
 
 
 def current_confirmation(db: Session, person: Person, on: date | None = None) -> RegistrationConfirmation | None:
@@ -118,7 +118,7 @@ def registration_standing(db: Session, person: Person, on: date | None = None) -
     if latest.withdrawn_at is not None:
         return Standing("registration_withdrawn", None,
                         f"{{Whose}} registration confirmation was withdrawn on {_d(to_uk(latest.withdrawn_at).date())}"
-                        f" ({latest.withdrawal_reason}). You cannot assess or delegate until a new one is "
+                        f" ({latest.withdrawal_reason}). {{Who}} cannot assess or delegate until a new one is "
                         f"recorded. {ASK}")
     if (latest.register, latest.pin) != (person.registration_body, person.registration_pin):
         return Standing("registration_changed", None,
@@ -126,7 +126,7 @@ def registration_standing(db: Session, person: Person, on: date | None = None) -
                         f" is not the one that was confirmed ({latest.register} {latest.pin}). {ASK}")
     return Standing("registration_lapsed", None,
                     f"{{Whose}} registration confirmation lapsed on {_d(latest.renews_on)}, the "
-                    f"{latest.register} renewal or revalidation date. You cannot assess or delegate until the "
+                    f"{latest.register} renewal or revalidation date. {{Who}} cannot assess or delegate until the "
                     f"register is checked again. {ASK}")
 
 

@@ -340,7 +340,8 @@ def test_pages_refuse_care_home_admins_and_own_staff(client, login, db, w):
 def test_lapsed_nurse_sees_why_on_the_delegate_page(client, login, db, w):
     add_confirmation(db, w.nurse, checked_on=TODAY - timedelta(days=400), renews_on=TODAY - timedelta(days=2))
     login(client, w.nurse)
-    assert client.get(f"/delegation/homes/{w.home.id}").status_code == 200  # may still see the home
+    home = client.get(f"/delegation/homes/{w.home.id}")  # may still see the home, and is told why not act
+    assert home.status_code == 200 and "You cannot assess or delegate" in home.get_data(as_text=True)
     page = client.get(f"/delegation/homes/{w.home.id}/delegate")
     assert page.status_code == 403 and "registration confirmation lapsed on" in page.get_data(as_text=True)
     r = client.post(f"/delegation/homes/{w.home.id}/delegate", data={
