@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from passport import db as dbm
@@ -142,8 +142,6 @@ def end_confirmer(appointment_id: int):
         abort(400)
     reg.end_confirmer(dbm.session, current_principal(), appointment_id)
     dbm.session.commit()
-    from flask import flash
-
     flash("The confirmer's appointment has ended. Their past confirmations stand.", "info")
     return redirect(url_for("registration.confirmers"))
 

@@ -157,8 +157,9 @@ def record(db: Session, principal: Principal, person_id: int, data: dict, org_id
     if basis is None:
         what = (f"standard {fields['standard_number']} of the {fields['framework']} Care Certificate"
                 if fields["standard_number"] else "this subject")
-        raise PermissionDenied(f"Only an assessor recorded as competent in {what}, or a registered professional, "
-                               f"at {person.full_name}'s organisation can record this assessment.")
+        raise PermissionDenied(f"Only an assessor recorded as competent in {what}, or a registered professional "
+                               f"whose registration confirmation is current, at {person.full_name}'s "
+                               "organisation can record this assessment.")
     a = CourseAssessment(person_id=person.id, org_id=where, assessor_id=principal.person_id, assessor_basis=basis,
                          **fields)
     db.add(a)
