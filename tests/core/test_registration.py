@@ -295,12 +295,14 @@ def test_courses_assessor_eligibility_needs_a_current_confirmation(db, w, princi
 
 
 def test_pages_for_the_scheme_admin(client, login, db, w):
-    add_confirmation(db, w.nurse, renews_on=TODAY + timedelta(days=10))
+    due = add_confirmation(db, w.nurse, renews_on=TODAY + timedelta(days=10))
+    w.nurse.family_name = "<img src=x>"
     login(client, w.admin)
     page = client.get("/registration/")
     text = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Renewal due within 30 days (1)" in text and w.nurse.full_name in text and "Never confirmed" in text
+    assert "Renewal due within 30 days (1)" in text and "Never confirmed" in text
+    assert f'<a href="/registration/confirmations/{due.id}">Helen &lt;img src=x&gt;</a>' in text
     form = {"register": "NMC", "pin": HOME_PIN, "register_status": "registered", "checked_on": TODAY.isoformat(),
             "renews_on": (TODAY - timedelta(days=1)).isoformat(), "org_id": str(w.association.id), "notes": ""}
     bad = client.post("/registration/confirm", data=form)
