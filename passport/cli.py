@@ -253,3 +253,6 @@ def reminders_send(only, on):
 def register_core_commands(app) -> None:
     for cmd in (db_group, audit_group, users_group, demo_command, reminders_group, setup_command):
         app.cli.add_command(cmd)
+    from passport.core.registration_cli import group as registration_group
+
+    app.cli.add_command(registration_group)

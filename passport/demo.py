@@ -124,9 +124,13 @@ def load_demo(app) -> list[tuple[str, str, str]]:
             label = "worker" if (home == "oaks" and n == 0) else None
             ctx.workers[home].append(_person(db, ctx, f"{home}_worker{n}", home, ["worker"], g, f, job, label,
                                              start=start))
+    g, f = "Joan", "Pryce"
+    _person(db, ctx, "lapsed_nurse", "nursing_team", ["registered_professional"], g, f, "nurse", LAPSED_LABEL,
+            registration=("NMC", "13A1237E"))
     db.flush()
     _training_history(db, ctx, actor)
     _care_certificates(db, ctx, actor)
+    _registration_confirmations(db, ctx, actor)
     from passport.plugins import EXTENSION_KEY
 
     for plugin in app.extensions.get(EXTENSION_KEY, {}).values():
@@ -179,6 +183,32 @@ def _care_certificates(db, ctx: DemoContext, actor) -> None:
                                            evidence="Workbook accepted; practice observed by the home's assessor.")
 
 
+def _registration_confirmations(db, ctx: DemoContext, actor) -> None:
+    """The scheme admin has checked the NMC register for the district nurses: Helen Marsh is confirmed,
+    Tom Akintola's renewal date is within 30 days, and Joan Pryce's confirmation lapsed 12 days ago (she is
+    refused when she tries to assess or delegate)."""
+    from passport.core.access import Principal
+    from passport.core.models import RegistrationConfirmation
+    from passport.core.registration import record_confirmation
+
+    admin = Principal(person=ctx.people["scheme_admin"])
+    for key, renews_in in (("nurse1", 290), ("nurse2", 19), ("nurse3", 200), ("riverside_nurse", 150)):
+        p = ctx.people[key]
+        record_confirmation(db, admin, register=p.registration_body, pin=p.registration_pin,
+                            register_status="registered", checked_on=today() - timedelta(days=5),
+                            renews_on=today() + timedelta(days=renews_in), person_id=p.id,
+                            notes="Checked on the NMC register online.")
+    lapsed = ctx.people["lapsed_nurse"]
+    c = RegistrationConfirmation(person_id=lapsed.id, register="NMC", pin=lapsed.registration_pin,
+                                 register_status="registered", checked_on=today() - timedelta(days=380),
+                                 renews_on=today() - timedelta(days=12), confirmed_by_id=admin.person_id,
+                                 org_id=ctx.orgs["association"].id, notes="Checked on the NMC register online.")
+    db.add(c)
+    db.flush()
+    audit.record(db, actor, "registration.confirm", "registration_confirmation", c.id, org_id=c.org_id,
+                 person_id=lapsed.id, register="NMC", pin=c.pin, checked_on=c.checked_on, renews_on=c.renews_on)
+
+
 def _existing_logins(db) -> list[tuple[str, str, str]]:
     rows = db.execute(sa.select(Person.email, Membership.role).join(User, User.person_id == Person.id)
                       .join(Membership, Membership.person_id == Person.id)
@@ -188,5 +218,16 @@ def _existing_logins(db) -> list[tuple[str, str, str]]:
     for email, role in rows:
         if role in order and (email not in best or order.index(role) < order.index(best[email])):
             best[email] = role
-    return sorted(((r.replace("_", " "), e, DEMO_PASSWORD) for e, r in best.items()),
-                  key=lambda x: order.index(x[0].replace(" ", "_")))
+    from passport.core.registration import current_confirmation
+
+    def label(email: str, role: str) -> str:
+        if role == "registered_professional" and current_confirmation(
+                db, db.scalar(sa.select(Person).where(Person.email == email))) is None:
+            return LAPSED_LABEL
+        return role.replace("_", " ")
+
+    return sorted(((label(e, r), e, DEMO_PASSWORD) for e, r in best.items()),
+                  key=lambda x: (order.index(best[x[1]]), x[0]))
+
+
+LAPSED_LABEL = "nurse, confirmation lapsed"

@@ -306,3 +306,38 @@ def sign_in(page, live: LiveServer, email: str, password: str = "demo-passport-2
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("button[type=submit]")
+
+
+# --- registration confirmations ---------------------------------------------------------------------
+
+
+def add_confirmation(db, person: Person, *, org_id: int | None = None, by: Person | None = None,
+                     checked_on: date | None = None, renews_on: date | None = None):
+    """A current registration confirmation for ``person``'s registration on record (a factory: it builds
+    the row and flushes; the rules of ``passport.core.registration`` are tested in tests/core)."""
+    from datetime import timedelta
+
+    from passport.core.models import RegistrationConfirmation
+    from passport.core.timeutil import uk_today
+
+    if org_id is None:
+        org = db.scalar(sa.select(Organisation).where(Organisation.name == "Test Confirming NHS Trust"))
+        if org is None:
+            org = Organisation(name="Test Confirming NHS Trust", kind="nhs_trust")
+            db.add(org)
+            db.flush()
+        org_id = org.id
+    checked_on = checked_on or uk_today() - timedelta(days=7)
+    c = RegistrationConfirmation(person_id=person.id, register=person.registration_body, pin=person.registration_pin,
+                                 register_status="registered", checked_on=checked_on,
+                                 renews_on=renews_on or checked_on + timedelta(days=365),
+                                 confirmed_by_id=by.id if by else None, org_id=org_id)
+    db.add(c)
+    db.flush()
+    return c
+
+
+@pytest.fixture
+def confirm_registration(db):
+    """``confirm_registration(person, **kw)``: give a professional a current registration confirmation."""
+    return lambda person, **kw: add_confirmation(db, person, **kw)

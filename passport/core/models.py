@@ -391,3 +391,74 @@ class Invitation(Base):
         if self.expires_at <= now:
             return "expired"
         return "pending"
+
+
+# --- registration confirmations: clinical authority checked outside the care home ------------------
+
+#: Register statuses a confirmation may record. Only a current registration can be confirmed: a
+#: suspended, lapsed or removed entry is never recorded as a confirmation.
+REGISTER_STATUSES = ("registered", "registered_with_conditions")
+REGISTER_STATUS_LABELS = {"registered": "Registered",
+                          "registered_with_conditions": "Registered, with conditions or an annotation"}
+
+
+class RegistrationConfirmation(Base):
+    """Someone accountable outside the professional's care home checked the professional register on
+    ``checked_on`` and saw ``register_status`` and the renewal or revalidation date ``renews_on``.
+
+    Gives authority to assess and delegate from ``checked_on`` until the day before ``renews_on``, unless
+    withdrawn. Never updated except to record a withdrawal: a renewal is a new confirmation."""
+
+    __tablename__ = "core_registration_confirmation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("core_person.id", ondelete="CASCADE"), index=True)
+    register: Mapped[str] = mapped_column(sa.String(10))
+    pin: Mapped[str] = mapped_column(sa.String(20))
+    register_status: Mapped[str] = mapped_column(sa.String(30))
+    checked_on: Mapped[date] = mapped_column(sa.Date)
+    renews_on: Mapped[date] = mapped_column(sa.Date)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_person.id", ondelete="SET NULL"))
+    #: the organisation the confirmer acted for (a scheme admin's, an NHS clinical organisation's)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("core_organisation.id", ondelete="CASCADE"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_person.id", ondelete="SET NULL"))
+    withdrawal_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    confirmed_by: Mapped[Person | None] = relationship(foreign_keys=[confirmed_by_id])
+    withdrawn_by: Mapped[Person | None] = relationship(foreign_keys=[withdrawn_by_id])
+    organisation: Mapped[Organisation] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(_in("register", REGISTRATION_BODIES), name="register"),
+        sa.CheckConstraint(_in("register_status", REGISTER_STATUSES), name="register_status"),
+        sa.CheckConstraint("renews_on > checked_on", name="renews_after_check"),
+        sa.CheckConstraint("confirmed_by_id IS NULL OR confirmed_by_id <> person_id", name="not_self"),
+        sa.CheckConstraint("(withdrawn_at IS NULL) = (withdrawal_reason = '')", name="withdrawn_reason"),
+        sa.Index("ix_core_registration_confirmation_renews", "renews_on"),
+    )
+
+
+class RegistrationConfirmer(Base):
+    """A person the scheme names to confirm registrations, for one organisation of the scheme that is
+    not a care home. Appointed and ended by a scheme admin; history kept."""
+
+    __tablename__ = "core_registration_confirmer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("core_person.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("core_organisation.id", ondelete="CASCADE"))
+    appointed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_person.id", ondelete="SET NULL"))
+    appointed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_person.id", ondelete="SET NULL"))
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    organisation: Mapped[Organisation] = relationship()
+
+    __table_args__ = (
+        # one open appointment per person and organisation
+        sa.Index("uq_core_registration_confirmer_open", "person_id", "org_id", unique=True,
+                 sqlite_where=sa.text("ended_at IS NULL"), postgresql_where=sa.text("ended_at IS NULL")),
+    )

@@ -165,6 +165,10 @@ def init_app(app) -> None:
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(invitation_views.bp)
     app.register_blueprint(core_api.bp)
+    from passport.core import registration_api, registration_views
+
+    app.register_blueprint(registration_api.bp)
+    registration_views.init_app(app)
     add_nav(app, "Home", "core.index", order=0)
     add_nav(app, "Organisations", "admin.organisations", order=80,
             visible=lambda p: is_scheme_admin(dbm.session, p))

@@ -3,8 +3,9 @@
 Knowledge is evidenced by a test score against a pass mark or a workbook accepted (or returned with
 reasons); practice by an observation in the workplace (assessor, date, setting, outcome, notes). Only an
 eligible assessor may record one: someone holding the assessor role who is recorded as competent in that
-Care Certificate standard, or a registered professional (Skills for Care: the assessor must be
-occupationally competent in the standard assessed).
+Care Certificate standard, or a registered professional whose registration confirmation is current
+(docs/registration.md) (Skills for Care: the assessor must be occupationally competent in the standard
+assessed).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from passport import audit
 from passport.core.access import Principal, current_memberships, has_role, today
 from passport.core.models import FRAMEWORKS, CCStandard, Person, TrainingCategory
+from passport.core.registration import current_confirmation
 from passport.core.services import get_or_404
 from passport.courses.common import clean_text, is_current_member, member_orgs
 from passport.courses.models import (
@@ -46,7 +48,7 @@ def eligibility(db: Session, principal: Principal, org_ids, framework: str | Non
     """Why the principal may assess at one of ``org_ids`` ('registered_professional', 'assessor_competent',
     'assessor' for a subject without a standard, or one of ``also``), or None when they may not."""
     for org_id in org_ids:
-        if holds(db, principal, "registered_professional", org_id) and principal.person.registration_pin:
+        if holds(db, principal, "registered_professional", org_id) and current_confirmation(db, principal.person):
             return "registered_professional"
         if holds(db, principal, "assessor", org_id):
             if number is None or is_competent(db, principal.person_id, org_id, framework, number):
@@ -155,8 +157,9 @@ def record(db: Session, principal: Principal, person_id: int, data: dict, org_id
     if basis is None:
         what = (f"standard {fields['standard_number']} of the {fields['framework']} Care Certificate"
                 if fields["standard_number"] else "this subject")
-        raise PermissionDenied(f"Only an assessor recorded as competent in {what}, or a registered professional, "
-                               f"at {person.full_name}'s organisation can record this assessment.")
+        raise PermissionDenied(f"Only an assessor recorded as competent in {what}, or a registered professional "
+                               f"whose registration confirmation is current, at {person.full_name}'s "
+                               "organisation can record this assessment.")
     a = CourseAssessment(person_id=person.id, org_id=where, assessor_id=principal.person_id, assessor_basis=basis,
                          **fields)
     db.add(a)

@@ -55,9 +55,9 @@ def _status(form) -> int:
 
 def _refuse_page(home_id: int) -> None:
     """GET of a clinical form by someone without authority: the same 403 the POST would give."""
-    if professional_authority(dbm.session, current_principal(), home_id) is None:
-        abort(403, "Only a registered professional who holds the registered professional role for this home "
-                   "can do that.")
+    why = services.refusal(dbm.session, current_principal(), home_id)
+    if why is not None:
+        abort(403, why[1])
 
 
 @bp.route("/homes/<int:home_id>/workers/<int:person_id>/assess", methods=["GET", "POST"])

@@ -1,6 +1,7 @@
-"""Demo data: the three district nurses of the community nursing team (NMC PINs) assess workers in the
-demo homes and delegate tasks for pseudonymous residents; some competences run out soon, one delegation
-has been withdrawn, one worker has declined a task."""
+"""Demo data: the three district nurses of the community nursing team (NMC PINs, registrations confirmed
+by the scheme admin) assess workers in the demo homes and delegate tasks for pseudonymous residents; some
+competences run out soon, one delegation has been withdrawn, one worker has declined a task; a fourth nurse,
+whose registration confirmation has lapsed, is refused when she tries to delegate."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -81,4 +82,23 @@ def load(db, ctx) -> None:
         if home_key == "meadow":
             services.record_decline(db, Principal(person=workers[3]), home_id=home.id, worker_id=workers[3].id,
                                     task_code="catheter_care", reason="I would like more practice with the nurse first.")
+    _lapsed_nurse_refused(db, ctx)
     db.flush()
+
+
+def _lapsed_nurse_refused(db, ctx) -> None:
+    """Joan Pryce's registration confirmation has lapsed: her attempt to delegate is refused and the
+    refusal is in The Oaks' audit trail (sign in as her to see the message)."""
+    nurse = ctx.people.get("lapsed_nurse")
+    if nurse is None:
+        return
+    home, worker = ctx.orgs["oaks"], ctx.workers["oaks"][0]
+    try:
+        services.create_delegation(
+            db, Principal(person=nurse), home_id=home.id, worker_id=worker.id, task_code="dry_dressing",
+            resident_ref=HOMES["oaks"][1][2], start_date=uk_today(), review_date=uk_today() + timedelta(days=60),
+            instructions_ref="Care plan OAKS-09", consent_recorded=True, consent_by="resident")
+    except services.RefusedAction as exc:
+        services.audit_refusal(db, Principal(person=nurse).actor, exc)
+    else:  # pragma: no cover - the demo must show a refusal
+        raise AssertionError("the lapsed nurse's delegation should have been refused")

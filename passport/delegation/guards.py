@@ -10,38 +10,54 @@ from sqlalchemy.orm import Session
 from passport import audit
 from passport.core.access import Principal
 from passport.core.models import Organisation, Person
+from passport.core.registration import registration_standing
 from passport.db import utcnow
 from passport.delegation.catalogue import get_task, task_usable_at
 from passport.delegation.models import Competency, Delegation, Task
 from passport.delegation.rules import (
-    HOME_KINDS, Authority, clean_resident_ref, is_worker_at, professional_authority,
+    HOME_KINDS, Authority, clean_resident_ref, is_worker_at, professional_authority, professional_role,
 )
 from passport.errors import NotFound, PermissionDenied, ValidationError
 from passport.signals import competence_changed
 
 
 class RefusedAction(PermissionDenied):
-    """A clinical action refused because the actor is not a registered professional for the home.
+    """A clinical action refused because the actor is not a registered professional for the home, or
+    their registration confirmation is not current. ``code`` is the reason code the API returns.
     Carries what the edge needs to audit the attempt after rolling back."""
 
-    def __init__(self, message: str, action: str, org_id: int | None, details: dict):
+    def __init__(self, message: str, action: str, org_id: int | None, details: dict, code: str = "forbidden"):
         super().__init__(message)
-        self.action, self.org_id, self.details = action, org_id, details
+        self.action, self.org_id, self.details, self.code = action, org_id, details, code
 
 
 def audit_refusal(db: Session, actor: audit.Actor, exc: RefusedAction) -> None:
     """Record a refused attempt (call after rolling back the refused transaction; the edge commits)."""
     audit.record(db, actor, exc.action + ".refused", "organisation", exc.org_id or "", org_id=exc.org_id,
-                 reason=exc.message, **exc.details)
+                 reason=exc.message, reason_code=exc.code, **exc.details)
+
+
+NOT_PROFESSIONAL = ("Only a registered professional (with an NMC, HCPC, GMC or GPhC registration on their record) "
+                    "who holds the registered professional role for this home can do that.")
+
+
+def refusal(db: Session, principal: Principal, home_id: int) -> tuple[str, str] | None:
+    """Why the principal may not act clinically for the home, as (reason code, plain English), or None.
+    The one explanation used by pages (before showing a form), services, the API and the CLI."""
+    if professional_authority(db, principal, home_id) is not None:
+        return None
+    if principal is None or professional_role(db, principal, home_id) is None:
+        return "forbidden", NOT_PROFESSIONAL
+    standing = registration_standing(db, principal.person)
+    return standing.code, standing.message(yours=True)
 
 
 def require_professional(db: Session, principal: Principal, home_id: int, action: str, **details) -> Authority:
     """The principal's authority to act clinically for the home, or RefusedAction (403, audited)."""
     authority = professional_authority(db, principal, home_id)
     if authority is None:
-        raise RefusedAction(
-            "Only a registered professional (with an NMC, HCPC, GMC or GPhC registration on their record) who "
-            "holds the registered professional role for this home can do that.", action, home_id, details)
+        code, message = refusal(db, principal, home_id)
+        raise RefusedAction(message, action, home_id, details, code)
     return authority
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from passport.core.models import Organisation, Person
+from passport.core.models import Organisation, Person, RegistrationConfirmation
 from passport.db import Base, UTCDateTime, utcnow
 
 #: Competence levels, lowest first. "observed": has been watched doing it and may only do it with a
@@ -142,12 +142,17 @@ class Competency(Base):
     superseded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("delegation_competency.id"))
     #: when ``passport delegation expire`` recorded that the competence ran out (once per competence)
     expiry_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the registration confirmation the assessing professional's authority rested on
+    registration_confirmation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("core_registration_confirmation.id", ondelete="SET NULL",
+                      name="fk_delegation_competency_confirmation"), index=True)
 
     task: Mapped[Task] = relationship()
     worker: Mapped[Person] = relationship(foreign_keys=[worker_id])
     granted_by: Mapped[Person | None] = relationship(foreign_keys=[granted_by_id])
     organisation: Mapped[Organisation] = relationship()
     assessment: Mapped[Assessment] = relationship()
+    registration_confirmation: Mapped[RegistrationConfirmation | None] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint(_in("level", LEVELS), name="level"),
@@ -205,6 +210,10 @@ class Delegation(Base):
     end_reason: Mapped[str | None] = mapped_column(sa.String(20))
     ended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_person.id", ondelete="SET NULL"))
     end_note: Mapped[str] = mapped_column(sa.Text, default="")
+    #: the registration confirmation the delegating professional's authority rested on
+    registration_confirmation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("core_registration_confirmation.id", ondelete="SET NULL",
+                      name="fk_delegation_delegation_confirmation"), index=True)
 
     task: Mapped[Task] = relationship()
     worker: Mapped[Person] = relationship(foreign_keys=[worker_id])
@@ -213,6 +222,7 @@ class Delegation(Base):
     organisation: Mapped[Organisation] = relationship(foreign_keys=[org_id])
     delegator_org: Mapped[Organisation] = relationship(foreign_keys=[delegator_org_id])
     competency: Mapped[Competency] = relationship()
+    registration_confirmation: Mapped[RegistrationConfirmation | None] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint("review_date >= start_date", name="review_after_start"),

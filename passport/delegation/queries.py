@@ -188,3 +188,35 @@ def delegations_for_resident(db: Session, home_id: int, resident: str) -> list[D
     return list(db.scalars(sa.select(Delegation).options(joinedload(Delegation.task), joinedload(Delegation.worker))
                            .where(Delegation.org_id == home_id, Delegation.resident_ref == resident)
                            .order_by(Delegation.created_at.desc())))
+
+
+#: plain-English words for competence and delegation states (pages and the review list)
+STATUS_LABELS = {"open": "Active", "review_due": "Review due", "lapsed": "Lapsed", "withdrawn": "Withdrawn",
+                "declined": "Declined", "current": "In date", "expired": "Expired", "superseded": "Replaced",
+                "not_started": "Not started"}
+
+
+def relying_on_confirmation(db: Session, confirmation_id: int) -> list[dict]:
+    """Competences and delegations made on the strength of a registration confirmation (for review when
+    it is withdrawn): the registration-confirmation reliance source of this plugin."""
+    day = uk_day(utcnow())
+    out = []
+    for c in db.scalars(sa.select(Competency).options(joinedload(Competency.task), joinedload(Competency.worker),
+                                                      joinedload(Competency.organisation))
+                        .where(Competency.registration_confirmation_id == confirmation_id).order_by(Competency.id)):
+        status = competency_status(c, day)
+        out.append({"kind": "competence", "id": c.id, "title": c.task.name, "task": c.task.code,
+                    "worker": c.worker.full_name, "worker_id": c.worker_id, "home": c.organisation.name,
+                    "org_id": c.org_id, "resident_ref": c.resident_ref, "since": c.valid_from,
+                    "open": status == "current", "status": STATUS_LABELS[status],
+                    "endpoint": "delegation.worker", "args": {"home_id": c.org_id, "person_id": c.worker_id}})
+    for d in db.scalars(sa.select(Delegation).options(joinedload(Delegation.task), joinedload(Delegation.worker),
+                                                      joinedload(Delegation.organisation))
+                        .where(Delegation.registration_confirmation_id == confirmation_id).order_by(Delegation.id)):
+        status = delegation_status(d, day)
+        out.append({"kind": "delegation", "id": d.id, "title": d.task.name, "task": d.task.code,
+                    "worker": d.worker.full_name, "worker_id": d.worker_id, "home": d.organisation.name,
+                    "org_id": d.org_id, "resident_ref": d.resident_ref, "since": d.start_date,
+                    "open": status in ("open", "review_due"), "status": STATUS_LABELS[status],
+                    "endpoint": "delegation.delegation", "args": {"delegation_id": d.id}})
+    return out

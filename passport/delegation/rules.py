@@ -3,10 +3,15 @@
 The registered-professional rule (documented in docs/delegation.md): a person may record competency
 assessments and delegate tasks for a home H when
 
-1. they have a professional registration (body and PIN) on their record, and
+1. they have a professional registration (body and PIN) on their record,
 2. they hold the ``registered_professional`` role today, either in H itself (e.g. a nurse employed by a
    nursing home), or in a clinical organisation (community nursing team, GP practice, NHS trust) that
-   belongs to the same scheme as H.
+   belongs to the same scheme as H, and
+3. a registration confirmation for that registration is current today: someone accountable outside the
+   care home checked the register (``passport.core.registration.current_confirmation``, docs/registration.md).
+
+Conditions 1 and 2 alone (``professional_role``) let them *see* the home's delegation pages; acting
+needs all three (``professional_authority``), and what they sign off records the confirmation.
 
 An API token only carries that authority when it was issued for the ``registered_professional`` role
 in the organisation the authority comes from. Scheme admins get no special power here: delegation is
@@ -23,6 +28,7 @@ from sqlalchemy.orm import Session, aliased
 
 from passport.core.access import Principal, current_memberships, has_role, is_scheme_admin
 from passport.core.models import Membership, Organisation, SchemeMember
+from passport.core.registration import current_confirmation
 from passport.core.records import care_certificate_summary, current_records
 from passport.core.catalogue_data import CC_2025_FROM_2015
 from passport.core.models import CCStandard, TrainingCategory
@@ -45,6 +51,7 @@ class Authority:
 
     person_id: int
     org_id: int  # the organisation in which they hold the registered_professional role
+    confirmation_id: int | None = None  # the registration confirmation it rests on
 
 
 def is_registered(person) -> bool:
@@ -57,7 +64,21 @@ def schemes_of(db: Session, org_id: int) -> set[int]:
 
 def professional_authority(db: Session, principal: Principal, home_id: int, on: date | None = None
                            ) -> Authority | None:
-    """The organisation through which ``principal`` may assess and delegate for ``home_id``, or None."""
+    """The organisation through which ``principal`` may assess and delegate for ``home_id``, with the
+    current registration confirmation it rests on, or None."""
+    role = professional_role(db, principal, home_id, on)
+    if role is None:
+        return None
+    confirmation = current_confirmation(db, principal.person, on)
+    if confirmation is None:
+        return None
+    return Authority(role.person_id, role.org_id, confirmation.id)
+
+
+def professional_role(db: Session, principal: Principal, home_id: int, on: date | None = None
+                      ) -> Authority | None:
+    """Registration on record and the professional role for the home (or a clinical organisation of its
+    scheme), whether or not a confirmation is current: enough to see the home, not to act for it."""
     if principal is None or not is_registered(principal.person):
         return None
     if principal.token_role is not None and principal.token_role != PROFESSIONAL_ROLE:
@@ -107,7 +128,7 @@ def can_view_home(db: Session, principal: Principal | None, home_id: int) -> boo
     if principal is None:
         return False
     return (has_role(db, principal, HOME_STAFF_ROLES, home_id)
-            or professional_authority(db, principal, home_id) is not None)
+            or professional_role(db, principal, home_id) is not None)
 
 
 def homes_for_viewer(db: Session, principal: Principal) -> list[Organisation]:

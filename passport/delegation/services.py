@@ -21,8 +21,8 @@ from passport.core.timeutil import uk_today
 from passport.db import utcnow
 from passport.delegation.declines import open_decline, record_decline, withdraw_decline  # noqa: F401
 from passport.delegation.guards import (  # noqa: F401  (RefusedAction, audit_refusal: used by the edges)
-    RefusedAction, audit_refusal, end_delegations, home_or_error, require_professional, resident_or_error, signal,
-    task_or_error, worker_or_error,
+    RefusedAction, audit_refusal, end_delegations, home_or_error, refusal, require_professional, resident_or_error,
+    signal, task_or_error, worker_or_error,
 )
 from passport.delegation.models import (
     CONSENT_BY, LEVEL_LABELS, LEVEL_RANK, LEVELS, OUTCOMES, Assessment, Competency, Delegation, Task,
@@ -110,11 +110,12 @@ def record_assessment(db: Session, principal: Principal, *, home_id: int, worker
     if outcome == "competent":
         new = Competency(assessment_id=a.id, task_id=task.id, worker_id=worker.id, org_id=home_id,
                          resident_ref=resident, level=level, valid_from=assessed_on, valid_until=valid_until,
-                         granted_by_id=principal.person_id)
+                         granted_by_id=principal.person_id, registration_confirmation_id=authority.confirmation_id)
         db.add(new)
         db.flush()
         audit.record(db, actor, "delegation.competency.grant", "delegation_competency", new.id, org_id=home_id,
-                     worker_id=worker.id, task=task.code, level=level, valid_until=valid_until)
+                     worker_id=worker.id, task=task.code, level=level, valid_until=valid_until,
+                     registration_confirmation_id=authority.confirmation_id)
     for old in current:
         old.ended_at, old.end_reason, old.ended_by_id = utcnow(), "superseded", principal.person_id
         old.superseded_by_id = new.id if new else None
@@ -277,7 +278,8 @@ def create_delegation(db: Session, principal: Principal, *, home_id: int, worker
         end_delegations(db, principal.actor, Delegation.id == existing.id, "lapsed", "Competence ran out")
     d = Delegation(task_id=task.id, worker_id=worker.id, org_id=home_id, resident_ref=resident,
                    delegated_by_id=principal.person_id, delegator_org_id=authority.org_id,
-                   competency_id=competency.id, start_date=start_date, review_date=review_date,
+                   competency_id=competency.id, registration_confirmation_id=authority.confirmation_id,
+                   start_date=start_date, review_date=review_date,
                    instructions_ref=instructions, consent_recorded=True, consent_by=consent_by,
                    notes=(notes or "")[:2000])
     try:
@@ -287,7 +289,8 @@ def create_delegation(db: Session, principal: Principal, *, home_id: int, worker
         raise Conflict(f"{task.name} is already delegated to {worker.full_name} for {resident}.") from None
     audit.record(db, principal.actor, "delegation.delegation.create", "delegation", d.id, org_id=home_id,
                  worker_id=worker.id, task=task.code, resident_ref=resident, competency_id=competency.id,
-                 delegator_org_id=authority.org_id, review_date=review_date)
+                 delegator_org_id=authority.org_id, review_date=review_date,
+                 registration_confirmation_id=authority.confirmation_id)
     return d
 
 
@@ -306,9 +309,11 @@ def withdraw_delegation(db: Session, principal: Principal, delegation_id: int, r
         raise NotFound("No such delegation.")
     if not (professional_authority(db, principal, d.org_id)
             or has_role(db, principal, "registered_manager", d.org_id)):
-        raise RefusedAction("Only a registered professional for this home, or its registered manager, can "
-                            "withdraw a delegation.", "delegation.delegation.withdraw", d.org_id,
-                            {"delegation_id": d.id})
+        code, message = refusal(db, principal, d.org_id)
+        if code == "forbidden":
+            code, message = "forbidden", ("Only a registered professional for this home, or its registered "
+                                          "manager, can withdraw a delegation.")
+        raise RefusedAction(message, "delegation.delegation.withdraw", d.org_id, {"delegation_id": d.id}, code)
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError("Say why the delegation is withdrawn.", {"reason": "Enter the reason."})

@@ -28,6 +28,10 @@ def init_app(app) -> None:
     from passport.web import add_dashboard_card, add_nav
 
     add_visibility_rule(delegation_links_org)
+    from passport.core.registration import add_reliance_source
+    from passport.delegation.queries import relying_on_confirmation
+
+    add_reliance_source(relying_on_confirmation)
     reminders.register_source("delegation", delegation_reminders.due)
 
     def sees_delegation(principal) -> bool:

@@ -22,12 +22,11 @@ from passport.delegation.models import CONSENT_LABELS, LEVEL_LABELS, OUTCOME_LAB
 from passport.delegation.rules import (
     can_view_home, clean_resident_ref, homes_for_viewer, is_worker_at, missing_prerequisites, professional_authority,
 )
+from passport.delegation.guards import refusal
 from passport.errors import NotFound
 from passport.forms import choices
 
-STATUS_LABELS = {"open": "Active", "review_due": "Review due", "lapsed": "Lapsed", "withdrawn": "Withdrawn",
-                 "declined": "Declined", "current": "In date", "expired": "Expired", "superseded": "Replaced",
-                 "not_started": "Not started"}
+STATUS_LABELS = queries.STATUS_LABELS
 STATUS_TAGS = {"open": "green", "current": "green", "review_due": "yellow", "lapsed": "red", "expired": "red",
                "withdrawn": "grey", "declined": "grey", "superseded": "grey", "not_started": "grey"}
 
@@ -89,9 +88,11 @@ def home(home_id: int):
             form.resident.errors = [str(exc)]
         except NotFound:
             form.task.errors = ["Choose a task from the list."]
-    can_act = professional_authority(dbm.session, current_principal(), home_id) is not None
+    why = refusal(dbm.session, current_principal(), home_id)
+    # a professional of the home whose registration confirmation is not current is told why
+    cannot_act = why[1] if why is not None and why[0].startswith("registration_") else None
     return render_template("delegation/home.html", home=home, form=form, results=results, task=task,
-                           resident=resident, can_act=can_act, now=utcnow())
+                           resident=resident, can_act=why is None, cannot_act=cannot_act, now=utcnow())
 
 
 @bp.get("/homes/<int:home_id>/workers")

@@ -9,6 +9,7 @@ import pytest
 from passport.core.access import Principal, today
 from passport.core.models import Organisation, Person, Scheme, SchemeMember
 from passport.courses import assessments, catalog, sessions
+from tests.conftest import add_confirmation
 
 
 @dataclass
@@ -53,6 +54,7 @@ def world(db, make_org, make_person):
                           registration=("NMC", "12A3456E")),
         admin=make_person(admin_org, "scheme_admin", given_name="Sam", job_role="other"),
     )
+    add_confirmation(db, w.nurse)
     w.workers = [make_person(home, "worker", given_name=f"Worker{i}") for i in range(4)]
     w.other_workers = [make_person(other, "worker", given_name=f"Beta{i}") for i in range(3)]
     return w

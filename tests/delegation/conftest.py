@@ -10,6 +10,7 @@ import pytest
 from passport.core import records
 from passport.core.models import Organisation, Person, Scheme, SchemeMember
 from passport.core.timeutil import uk_today
+from tests.conftest import add_confirmation
 
 
 @dataclass
@@ -50,6 +51,7 @@ def world(db, make_org, make_person, actor) -> World:
     db.flush()
     nurse = make_person(team, "registered_professional", given_name="Helen", registration=("NMC", "10A1234E"),
                         job_role="nurse")
+    add_confirmation(db, nurse)
     worker = make_person(home, "worker", given_name="Wendy")
     worker2 = make_person(home, "worker", given_name="Will")
     manager = make_person(home, ["registered_manager", "org_admin"], given_name="Mandy")

@@ -22,6 +22,7 @@ from passport.delegation import services
 from passport.delegation.catalogue import get_task
 from passport.delegation.models import Assessment, Competency, Delegation
 from passport.errors import Conflict
+from tests.conftest import add_confirmation
 
 TODAY = uk_today()
 RESIDENT = "Room 7 – R-0707"
@@ -84,6 +85,7 @@ def _build(app) -> dict:
                    Membership(person_id=worker.id, org_id=home.id, role="worker", start_date=TODAY - timedelta(days=400)),
                    User(person_id=nurse.id, password_hash="x")])
         s.flush()
+        add_confirmation(s, nurse, org_id=team.id)
         records.add_training_record(s, None, person_id=worker.id, org_id=home.id, category_code=10,
                                     completed_on=TODAY - timedelta(days=10), source="manual",
                                     actor=Actor.system("tests"))

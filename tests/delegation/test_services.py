@@ -70,11 +70,13 @@ def test_unregistered_person_refused(db, world, principal):
         assess(db, principal, world, world.worker, by=world.manager)
 
 
-def test_professional_outside_scheme_refused(db, world, principal, make_org, make_person):
+def test_professional_outside_scheme_refused(db, world, principal, make_org, make_person, confirm_registration):
     far_team = make_org(kind="community_nursing")
     far_nurse = make_person(far_team, "registered_professional", registration=("NMC", "22B2222B"))
-    with pytest.raises(services.RefusedAction):
+    confirm_registration(far_nurse)  # confirmed, but their team is not in the home's scheme
+    with pytest.raises(services.RefusedAction) as refused:
         assess(db, principal, world, world.worker, by=far_nurse)
+    assert refused.value.code == "forbidden"
 
 
 def test_token_for_other_role_carries_no_authority(db, world, principal):
@@ -264,8 +266,14 @@ def test_acknowledgement_only_by_worker(db, world, principal):
     assert a.worker_acknowledged_at is not None
 
 
-def test_nurse_in_the_home_itself_counts(db, world, principal, make_person):
+def test_nurse_in_the_home_itself_counts(db, world, principal, make_person, confirm_registration):
     home_nurse = make_person(world.home, ["registered_professional"], registration=("NMC", "15C5678F"))
+    with pytest.raises(services.RefusedAction) as refused:  # a PIN on record is not enough: confirmed outside
+        services.record_assessment(db, principal(home_nurse), home_id=world.home.id, worker_id=world.worker.id,
+                                   task_code="dry_dressing", assessed_on=TODAY, observations=2,
+                                   outcome="competent", level="safe_unsupervised")
+    assert refused.value.code == "registration_not_confirmed"
+    confirm_registration(home_nurse)
     a = services.record_assessment(db, principal(home_nurse), home_id=world.home.id, worker_id=world.worker.id,
                                    task_code="dry_dressing", assessed_on=TODAY, observations=2,
                                    outcome="competent", level="safe_unsupervised")
