@@ -125,7 +125,7 @@ def load_demo(app) -> list[tuple[str, str, str]]:
             ctx.workers[home].append(_person(db, ctx, f"{home}_worker{n}", home, ["worker"], g, f, job, label,
                                              start=start))
     g, f = "Joan", "Pryce"
-    _person(db, ctx, "lapsed_nurse", "nursing_team", ["registered_professional"], g, f, "nurse", LAPSED_LABEL,
+    _person(db, ctx, "lapsed_nurse", "nursing_team", ["registered_professional"], g, f, "registered_nurse", LAPSED_LABEL,
             registration=("NMC", "13A1237E"))
     db.flush()
     _training_history(db, ctx, actor)
