@@ -126,8 +126,10 @@ def refresh_trust():
 @click.option("--name", required=True, help="The name verifiers show for this issuer.")
 @click.option("--jwks", "jwks_file", type=click.Path(exists=True, dir_okay=False),
               help="A file with the issuer's public JWKS; without it the keys are fetched from ISS.")
+@click.option("--endorser", "endorsers", multiple=True,
+              help="An organisation that endorses this issuer's passports (repeat for each).")
 @with_appcontext
-def trust_add(iss, name, jwks_file):
+def trust_add(iss, name, jwks_file, endorsers):
     """Trust the passports of the deployment at ISS (its issuer URL)."""
     from passport.errors import ServiceError
     from passport.verify import settings, trust
@@ -137,7 +139,8 @@ def trust_add(iss, name, jwks_file):
         with open(jwks_file, encoding="utf-8") as fh:
             text = fh.read()
     try:
-        row = trust.add_issuer(dbm.session, None, settings(), iss=iss, name=name, jwks_text=text)
+        row = trust.add_issuer(dbm.session, None, settings(), iss=iss, name=name, jwks_text=text,
+                               endorsers=list(endorsers))
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
     dbm.session.commit()
@@ -145,20 +148,47 @@ def trust_add(iss, name, jwks_file):
     click.echo(f"Trusted {row.name} ({row.iss}) with key(s) {', '.join(kids)}.")
 
 
-@group.command("trust-remove")
-@click.argument("iss")
-@with_appcontext
-def trust_remove(iss):
-    """Stop trusting the issuer at ISS."""
+def _trusted_row(iss: str):
     import sqlalchemy as sa
 
-    from passport.verify import trust
     from passport.verify.models import TrustedIssuer
 
     row = dbm.session.scalar(sa.select(TrustedIssuer).where(TrustedIssuer.iss == iss.rstrip("/"),
                                                             TrustedIssuer.removed_at.is_(None)))
     if row is None:
         raise click.ClickException(f"{iss} is not a trusted issuer.")
+    return row
+
+
+@group.command("trust-endorsers")
+@click.argument("iss")
+@click.option("--endorser", "endorsers", multiple=True,
+              help="An organisation that endorses this issuer's passports (repeat for each; none clears the list).")
+@with_appcontext
+def trust_endorsers(iss, endorsers):
+    """Record the organisations that endorse the passports of the trusted issuer at ISS. Verifiers show
+    exactly these for its passports (this scheme's own partners are shown only for its own)."""
+    from passport.errors import ServiceError
+    from passport.verify import trust
+
+    row = _trusted_row(iss)
+    try:
+        trust.set_endorsers(dbm.session, None, row.id, list(endorsers))
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    dbm.session.commit()
+    names = row.endorser_names
+    click.echo(f"{row.name}: endorsed by {', '.join(names)}." if names else f"{row.name}: no endorsers recorded.")
+
+
+@group.command("trust-remove")
+@click.argument("iss")
+@with_appcontext
+def trust_remove(iss):
+    """Stop trusting the issuer at ISS."""
+    from passport.verify import trust
+
+    row = _trusted_row(iss)
     trust.remove_issuer(dbm.session, None, row.id)
     dbm.session.commit()
     click.echo(f"{row.name} is no longer trusted.")
@@ -175,7 +205,8 @@ def trust_list():
     store = trust.trust_store(dbm.session, settings(), fresh=True)
     for issuer in sorted(store.issuers.values(), key=lambda i: (not i.own, i.name)):
         age = "live (this service)" if issuer.own else f"keys as of {iso(issuer.as_of)}"
-        click.echo(f"{issuer.name}\t{issuer.iss}\t{len(issuer.keys)} key(s)\t{age}")
+        endorsed = "endorsed by " + ", ".join(issuer.endorsers) if issuer.endorsers else "no endorsers recorded"
+        click.echo(f"{issuer.name}\t{issuer.iss}\t{len(issuer.keys)} key(s)\t{age}\t{endorsed}")
 
 
 @group.command("trust-bundle")

@@ -243,8 +243,10 @@ def _key_window_ok(key: TrustedKey, iat: int) -> bool:
 
 
 def _issuer_json(issuer: TrustedIssuer, store: TrustStore, kid: str | None) -> dict:
-    return {"iss": issuer.iss, "name": issuer.name, "trusted": True, "endorsers": list(store.endorsers),
-            "scheme": store.scheme_name, "key_id": kid}
+    """The issuer as our trust data describes it. Endorsers are the ones recorded for *this* issuer (our
+    scheme's partners only for our own passports); nothing here comes from the token."""
+    return {"iss": issuer.iss, "name": issuer.name, "trusted": True, "endorsers": list(issuer.endorsers),
+            "scheme": store.scheme_name if issuer.own else issuer.name, "key_id": kid}
 
 
 def _trust_json(issuer: TrustedIssuer | None, store: TrustStore, now: int) -> dict:

@@ -127,7 +127,7 @@ def trusted_other(live):
     issuer = SigningIssuer("https://other-issuer.test", "Kennet Valley Care Group")
     with live.app.app_context():
         trust.add_issuer(dbm.session, None, settings(live.app), iss=issuer.iss, name=issuer.name,
-                         jwks_text=json.dumps(issuer.jwks()))
+                         jwks_text=json.dumps(issuer.jwks()), endorsers=["Kennet Valley NHS Trust"])
         now = int(time.time())
         for purpose in ("revocation", "suspension", "refresh"):
             dbm.session.add(StatusMirror(iss=issuer.iss, list_id=1, purpose=purpose,
@@ -154,6 +154,21 @@ def test_negative_list_in_the_browser(live, page, trusted_other):
     assert not failures, failures
     got = page.evaluate("async (t) => (await window.ccpVerify(t)).result", trusted_other.sign())
     assert got["issuer"]["name"] == "Kennet Valley Care Group"
+
+
+def test_other_scheme_shows_its_own_endorsers(live, page, trusted_other):
+    """Endorsers come from the bundle's entry for that issuer: never this scheme's partners, never the token."""
+    token = trusted_other.sign(trusted_other.claims(endorsers=["Totally Real NHS Trust"]))
+    page.goto(f"{live.url}/v#{token}")
+    assert result_of(page) == "valid"
+    endorsers = page.inner_text("#endorsers")
+    assert "Kennet Valley NHS Trust" in endorsers
+    assert "Wessex Valley" not in endorsers and "Totally Real" not in page.inner_text("#result")
+    [(_pid, own_token, _name)] = passports(live, 1)
+    page.goto(f"{live.url}/v#{own_token}")
+    assert result_of(page) == "valid"
+    assert "Wessex Valley NHS Foundation Trust" in page.inner_text("#endorsers")
+    assert "Kennet" not in page.inner_text("#endorsers")
 
 
 def test_paste_and_photo(live, page, tmp_path):

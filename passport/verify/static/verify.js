@@ -226,13 +226,19 @@
       try {
         const pinned = keysOf([keyDoc.body, ...(keyDoc.body.previous || [])]);
         const payload = parseJSON(utf8(await verifyCompact(bundle.body, pinned, "ccp-trust+jwt"), "bundle"), "bundle");
-        for (const entry of Array.isArray(payload.issuers) ? payload.issuers : []) {
-          if (!entry || typeof entry.iss !== "string") continue;
-          trust.issuers[entry.iss] = { iss: entry.iss, name: String(entry.name || entry.iss), keys: keysOf(entry.keys),
-            own: entry.iss === OWN_ISS, asOf: payload.iat };
-        }
         const scheme = payload.scheme || {};
         trust.endorsers = Array.isArray(scheme.endorsers) ? scheme.endorsers.filter((e) => typeof e === "string") : [];
+        const version = payload.v === undefined ? 1 : payload.v;
+        for (const entry of Array.isArray(payload.issuers) ? payload.issuers : []) {
+          if (!entry || typeof entry.iss !== "string") continue;
+          // Endorsers belong to the issuer they are listed under (format 2). A format 1 bundle only had the
+          // scheme's own partners, which endorse the bundle's own issuer and no other.
+          const endorsers = version === 1 ? (entry.iss === payload.iss ? trust.endorsers.slice() : [])
+            : (Array.isArray(entry.endorsers) ? entry.endorsers : [])
+              .map((e) => (e && typeof e.name === "string" ? e.name.trim() : "")).filter(Boolean);
+          trust.issuers[entry.iss] = { iss: entry.iss, name: String(entry.name || entry.iss), keys: keysOf(entry.keys),
+            own: entry.iss === OWN_ISS, asOf: payload.iat, endorsers };
+        }
         trust.scheme = String(scheme.name || "");
         trust.asOf = isInt(payload.iat) ? payload.iat : null;
         trust.expires = isInt(payload.exp) ? payload.exp : null;
@@ -240,7 +246,8 @@
       } catch (e) { /* a bad bundle is ignored: we fall back to this site's own keys */ }
     }
     if (jwks && jwks.body) {  // this site's own keys, same origin: always trusted, freshest copy wins
-      const mine = trust.issuers[OWN_ISS] || { iss: OWN_ISS, name: OWN_NAME, keys: Object.create(null), own: true, asOf: null };
+      const mine = trust.issuers[OWN_ISS] || { iss: OWN_ISS, name: OWN_NAME, keys: Object.create(null), own: true, asOf: null,
+        endorsers: [] };
       mine.keys = Object.assign(Object.create(null), mine.keys, keysOf(jwks.body.keys));
       trust.issuers[OWN_ISS] = mine;
       if (trust.asOf === null) trust.offline = jwks.fromCache;
@@ -312,8 +319,9 @@
       return Object.assign(base, { result: "untrusted_issuer", issuer: { iss: claims.iss, name: null, trusted: false },
         reason: "This passport was not issued by an organisation this verifier trusts, so its contents cannot be relied on." });
     }
-    const issuerJson = { iss: issuer.iss, name: issuer.name, trusted: true, endorsers: trust.endorsers.slice(),
-      scheme: trust.scheme, key_id: header.kid };
+    // Endorsers: the ones our trust data records for THIS issuer (never the token, never another issuer's).
+    const issuerJson = { iss: issuer.iss, name: issuer.name, trusted: true, endorsers: (issuer.endorsers || []).slice(),
+      scheme: issuer.own ? trust.scheme : issuer.name, key_id: header.kid };
     const key = issuer.keys[header.kid];
     if (!key) return Object.assign(base, { result: "invalid", issuer: issuerJson,
       reason: "The passport is signed with a key its issuer has not published (forged, or this verifier's trust data is out of date)." });
@@ -422,7 +430,8 @@
     if (r.issuer && r.issuer.trusted) {
       setText("issuer-name", `${r.issuer.name} (${r.issuer.iss})`);
       setText("endorsers", r.issuer.endorsers && r.issuer.endorsers.length
-        ? `Endorsed by ${r.issuer.endorsers.join(", ")}${r.issuer.scheme ? " in the " + r.issuer.scheme : ""}.` : "");
+        ? `Endorsed by ${r.issuer.endorsers.join(", ")}${r.issuer.scheme && r.issuer.scheme !== r.issuer.name ? " in the " + r.issuer.scheme : ""}.`
+        : "No endorsing organisations are recorded for this issuer.");
     }
     const parts = [];
     if (r.status && r.status.as_of) {
