@@ -90,7 +90,9 @@ def check_cmd(passport, bundle, trust_key, no_log):
         if not trust_key:
             raise click.ClickException("--bundle needs --trust-key (the scheme's pinned trust key).")
         store = _bundle_store(bundle, trust_key)
-        result = verify(text, store, _http_status_source(settings().fetch_timeout), task_names=services.TASK_NAMES)
+        s = settings()
+        result = verify(text, store, _http_status_source(s.fetch_timeout), task_names=services.TASK_NAMES,
+                        status_max_age=s.status_max_age_seconds)
     else:
         result = services.check(dbm.session, settings(), text, channel="cli", log=not no_log)
         dbm.session.commit()

@@ -44,6 +44,7 @@ class Settings:
     cache_seconds: float = 10.0
     status_refresh_seconds: float = 300.0
     status_cache_seconds: float = 0.0
+    status_max_age_seconds: int = 24 * 3600
 
 
 _store_cache: dict[tuple, tuple[float, TrustStore]] = {}

@@ -12,7 +12,7 @@ from passport.core.models import Organisation
 from passport.core.records import standards as cc_standards
 from passport.errors import ServiceError, ValidationError
 from passport.forms import choices
-from passport.verify import acceptance, bp, own, services, settings, trust
+from passport.verify import acceptance, bp, own, services, settings, trust, wording
 from passport.verify.forms import AcceptForm, EndorsersForm, ScanForm, TrustIssuerForm, UpdateKeysForm
 from passport.verify.qrread import UnreadableImage, read_qr
 
@@ -183,7 +183,7 @@ def accept_start(org_id: int):
                 accept_form = _accept_form(org_id, result, text)
     status = 400 if form.errors else 200
     return render_template("verify/accept_start.html", org=org, form=form, result=result, accept_form=accept_form,
-                           labels=services.RESULT_LABELS, level_labels=services.LEVEL_LABELS), status
+                           labels=services.RESULT_LABELS, level_labels=services.LEVEL_LABELS, wording=wording), status
 
 
 @bp.post("/verify/orgs/<int:org_id>/accept/confirm")
@@ -211,7 +211,7 @@ def accept_confirm(org_id: int):
     dbm.session.commit()  # the check log entry
     return render_template("verify/accept_start.html", org=org, form=ScanForm(formdata=None), result=result,
                            accept_form=form, labels=services.RESULT_LABELS,
-                           level_labels=services.LEVEL_LABELS), 400
+                           level_labels=services.LEVEL_LABELS, wording=wording), 400
 
 
 @bp.get("/verify/orgs/<int:org_id>/accepted")
