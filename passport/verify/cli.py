@@ -78,10 +78,12 @@ def _http_status_source(timeout: float):
 @click.option("--trust-key", type=click.Path(exists=True, dir_okay=False),
               help="The scheme's pinned trust key (ccp-trust-key.json) for --bundle.")
 @click.option("--no-log", is_flag=True, help="Do not record this check in the check log.")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True,
+              help="json: the API's answer; text: the result and what to do, in plain words.")
 @with_appcontext
-def check_cmd(passport, bundle, trust_key, no_log):
+def check_cmd(passport, bundle, trust_key, no_log, fmt):
     """Check PASSPORT (a token, the QR link, a text file holding one, or a photo of the QR code) and print the
-    result as JSON. Exit status 0 only when the passport is valid."""
+    result (JSON like the API, or plain words). Exit status 0 only when the passport is valid."""
     from passport.verify import services, settings
     from passport.verify.verifier import verify
 
@@ -96,8 +98,35 @@ def check_cmd(passport, bundle, trust_key, no_log):
     else:
         result = services.check(dbm.session, settings(), text, channel="cli", log=not no_log)
         dbm.session.commit()
-    click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    body = result.to_json()
+    if fmt == "text":
+        click.echo(_plain(body))
+    else:
+        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
     sys.exit(0 if result.state == "valid" else 1)
+
+
+def _plain(body: dict) -> str:
+    """A result in plain words: headline, what it means and what to do, then what the passport states."""
+    from passport.verify import wording
+
+    lines = [body["title"], body["reason"]]
+    p, issuer = body.get("passport"), body.get("issuer") or {}
+    if p:
+        lines.append(f"Name on the passport: {p['holder']['name']} (check their photo ID).")
+        cc = p.get("care_certificate")
+        if cc:
+            lines.append(f"Care Certificate ({cc['framework']} standards): {len(cc['standards_met'])} of "
+                         f"{cc['standards_total']} standards met.")
+        if p.get("competencies_withheld"):
+            lines.append(wording.TASKS_WITHHELD)
+        for c in p.get("competencies", []):
+            lines.append(f"Delegated task: {c['name']}, valid until {wording.date_words(c['valid_until'])}.")
+    if issuer.get("trusted"):
+        endorsed = f"; endorsed by {', '.join(issuer['endorsers'])}" if issuer.get("endorsers") else ""
+        lines.append(f"Issued by {issuer['name']}{endorsed}.")
+    lines.append(f"Reason code: {body['reason_code']}.")
+    return "\n".join(lines)
 
 
 @group.command("refresh-trust")
