@@ -22,8 +22,9 @@ from passport.verify.verifier import STATES
 api_bp = Blueprint("verify_api", __name__, url_prefix="/api/v1/verify")
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
 
-RESULT_SCHEMA_NOTE = ("Answers {result, reason, passport, issuer, checked_at, status, trust}; result is one of "
-                      + ", ".join(STATES) + ".")
+RESULT_SCHEMA_NOTE = ("Answers {result, title, reason, reason_code, reason_detail, passport, issuer, checked_at, status, "
+                      "trust}; result is one of " + ", ".join(STATES) + ". reason is plain words with what to do "
+                      "next; reason_code is the technical reason (docs/verify.md lists them all).")
 TOKEN_BODY = {"type": "object", "required": ["token"], "properties": {
     "token": {"type": "string", "description": "The compact JWS, the whole QR URL (…/v#<token>) or its numeric form",
               "maxLength": 9000}}}
