@@ -49,6 +49,9 @@ def defaults(instance_path: str) -> dict:
         "KEY_DIR": os.path.join(instance_path, "keys"),
         # Number of trusted reverse proxies in front of the app (X-Forwarded-For/-Proto/-Host); 0 = none.
         "PROXY_COUNT": 0,
+        # Verifiers (page, offline page, API, CLI) do not rely on passport status data older than this:
+        # the answer is then "valid_status_unknown" with the data's age (docs/verify.md).
+        "VERIFY_STATUS_MAX_AGE_HOURS": 24,
     }
 
 
@@ -59,6 +62,10 @@ def finalise(app) -> None:
     if isinstance(plugins, str):
         cfg["PLUGINS"] = [p.strip() for p in plugins.split(",") if p.strip()]
     cfg["PUBLIC_URL"] = str(cfg["PUBLIC_URL"]).rstrip("/")
+    max_age = cfg.get("VERIFY_STATUS_MAX_AGE_HOURS")
+    if isinstance(max_age, bool) or not isinstance(max_age, (int, float)) or not 0 < max_age <= 24 * 90:
+        raise ConfigError("PASSPORT_VERIFY_STATUS_MAX_AGE_HOURS must be a number of hours above 0 and at most 2160 "
+                          "(90 days); the default is 24.")
     if cfg["ENV_NAME"] == "production":
         secret = cfg.get("SECRET_KEY") or ""
         if secret == DEV_SECRET or len(secret) < 32:

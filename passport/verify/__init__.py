@@ -44,7 +44,8 @@ def settings(app: Flask | None = None):
                     allow_http=bool(allow_http), fetch_timeout=float(cfg["VERIFY_FETCH_TIMEOUT"]),
                     cache_seconds=float(cfg["VERIFY_TRUST_CACHE_SECONDS"]),
                     status_refresh_seconds=float(cfg["VERIFY_STATUS_REFRESH_SECONDS"]),
-                    status_cache_seconds=float(cfg["VERIFY_STATUS_CACHE_SECONDS"]))
+                    status_cache_seconds=float(cfg["VERIFY_STATUS_CACHE_SECONDS"]),
+                    status_max_age_seconds=int(float(cfg.get("VERIFY_STATUS_MAX_AGE_HOURS", 24)) * 3600))
 
 
 def _setup(app: Flask) -> None:

@@ -22,8 +22,9 @@ from passport.verify.verifier import STATES
 api_bp = Blueprint("verify_api", __name__, url_prefix="/api/v1/verify")
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
 
-RESULT_SCHEMA_NOTE = ("Answers {result, reason, passport, issuer, checked_at, status, trust}; result is one of "
-                      + ", ".join(STATES) + ".")
+RESULT_SCHEMA_NOTE = ("Answers {result, title, reason, reason_code, reason_detail, passport, issuer, checked_at, status, "
+                      "trust}; result is one of " + ", ".join(STATES) + ". reason is plain words with what to do "
+                      "next; reason_code is the technical reason (docs/verify.md lists them all).")
 TOKEN_BODY = {"type": "object", "required": ["token"], "properties": {
     "token": {"type": "string", "description": "The compact JWS, the whole QR URL (…/v#<token>) or its numeric form",
               "maxLength": 9000}}}
@@ -149,14 +150,15 @@ def verify_batch():
 
 
 @api_bp.get("/trust")
-@api_doc("The trust data this service verifies with: the scheme, endorsers and every trusted issuer with its "
-         "key ids, key status and how old the keys are", auth=False, tags=["verify"])
+@api_doc("The trust data this service verifies with: the scheme, its own endorsers and every trusted issuer with "
+         "its own endorsers, key ids, key status and how old the keys are", auth=False, tags=["verify"])
 def trust_summary():
     s = settings()
     store = trust.trust_store(dbm.session, s)
     issuers = []
     for i in sorted(store.issuers.values(), key=lambda x: (not x.own, x.name)):
         issuers.append({"iss": i.iss, "name": i.name, "own": i.own, "status_base": i.status_base,
+                        "endorsers": list(i.endorsers),
                         "keys_as_of": services.iso_or_none(i.as_of),
                         "keys": [{"kid": k.kid, "status": k.status, "nbf": k.nbf, "exp": k.exp} for k in i.keys.values()]})
     return jsonify({"scheme": store.scheme_name, "endorsers": store.endorsers, "issuers": issuers,

@@ -78,10 +78,12 @@ def _http_status_source(timeout: float):
 @click.option("--trust-key", type=click.Path(exists=True, dir_okay=False),
               help="The scheme's pinned trust key (ccp-trust-key.json) for --bundle.")
 @click.option("--no-log", is_flag=True, help="Do not record this check in the check log.")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True,
+              help="json: the API's answer; text: the result and what to do, in plain words.")
 @with_appcontext
-def check_cmd(passport, bundle, trust_key, no_log):
+def check_cmd(passport, bundle, trust_key, no_log, fmt):
     """Check PASSPORT (a token, the QR link, a text file holding one, or a photo of the QR code) and print the
-    result as JSON. Exit status 0 only when the passport is valid."""
+    result (JSON like the API, or plain words). Exit status 0 only when the passport is valid."""
     from passport.verify import services, settings
     from passport.verify.verifier import verify
 
@@ -90,12 +92,41 @@ def check_cmd(passport, bundle, trust_key, no_log):
         if not trust_key:
             raise click.ClickException("--bundle needs --trust-key (the scheme's pinned trust key).")
         store = _bundle_store(bundle, trust_key)
-        result = verify(text, store, _http_status_source(settings().fetch_timeout), task_names=services.TASK_NAMES)
+        s = settings()
+        result = verify(text, store, _http_status_source(s.fetch_timeout), task_names=services.TASK_NAMES,
+                        status_max_age=s.status_max_age_seconds)
     else:
         result = services.check(dbm.session, settings(), text, channel="cli", log=not no_log)
         dbm.session.commit()
-    click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    body = result.to_json()
+    if fmt == "text":
+        click.echo(_plain(body))
+    else:
+        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
     sys.exit(0 if result.state == "valid" else 1)
+
+
+def _plain(body: dict) -> str:
+    """A result in plain words: headline, what it means and what to do, then what the passport states."""
+    from passport.verify import wording
+
+    lines = [body["title"], body["reason"]]
+    p, issuer = body.get("passport"), body.get("issuer") or {}
+    if p:
+        lines.append(f"Name on the passport: {p['holder']['name']} (check their photo ID).")
+        cc = p.get("care_certificate")
+        if cc:
+            lines.append(f"Care Certificate ({cc['framework']} standards): {len(cc['standards_met'])} of "
+                         f"{cc['standards_total']} standards met.")
+        if p.get("competencies_withheld"):
+            lines.append(wording.TASKS_WITHHELD)
+        for c in p.get("competencies", []):
+            lines.append(f"Delegated task: {c['name']}, valid until {wording.date_words(c['valid_until'])}.")
+    if issuer.get("trusted"):
+        endorsed = f"; endorsed by {', '.join(issuer['endorsers'])}" if issuer.get("endorsers") else ""
+        lines.append(f"Issued by {issuer['name']}{endorsed}.")
+    lines.append(f"Reason code: {body['reason_code']}.")
+    return "\n".join(lines)
 
 
 @group.command("refresh-trust")
@@ -126,8 +157,10 @@ def refresh_trust():
 @click.option("--name", required=True, help="The name verifiers show for this issuer.")
 @click.option("--jwks", "jwks_file", type=click.Path(exists=True, dir_okay=False),
               help="A file with the issuer's public JWKS; without it the keys are fetched from ISS.")
+@click.option("--endorser", "endorsers", multiple=True,
+              help="An organisation that endorses this issuer's passports (repeat for each).")
 @with_appcontext
-def trust_add(iss, name, jwks_file):
+def trust_add(iss, name, jwks_file, endorsers):
     """Trust the passports of the deployment at ISS (its issuer URL)."""
     from passport.errors import ServiceError
     from passport.verify import settings, trust
@@ -137,7 +170,8 @@ def trust_add(iss, name, jwks_file):
         with open(jwks_file, encoding="utf-8") as fh:
             text = fh.read()
     try:
-        row = trust.add_issuer(dbm.session, None, settings(), iss=iss, name=name, jwks_text=text)
+        row = trust.add_issuer(dbm.session, None, settings(), iss=iss, name=name, jwks_text=text,
+                               endorsers=list(endorsers))
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
     dbm.session.commit()
@@ -145,20 +179,47 @@ def trust_add(iss, name, jwks_file):
     click.echo(f"Trusted {row.name} ({row.iss}) with key(s) {', '.join(kids)}.")
 
 
-@group.command("trust-remove")
-@click.argument("iss")
-@with_appcontext
-def trust_remove(iss):
-    """Stop trusting the issuer at ISS."""
+def _trusted_row(iss: str):
     import sqlalchemy as sa
 
-    from passport.verify import trust
     from passport.verify.models import TrustedIssuer
 
     row = dbm.session.scalar(sa.select(TrustedIssuer).where(TrustedIssuer.iss == iss.rstrip("/"),
                                                             TrustedIssuer.removed_at.is_(None)))
     if row is None:
         raise click.ClickException(f"{iss} is not a trusted issuer.")
+    return row
+
+
+@group.command("trust-endorsers")
+@click.argument("iss")
+@click.option("--endorser", "endorsers", multiple=True,
+              help="An organisation that endorses this issuer's passports (repeat for each; none clears the list).")
+@with_appcontext
+def trust_endorsers(iss, endorsers):
+    """Record the organisations that endorse the passports of the trusted issuer at ISS. Verifiers show
+    exactly these for its passports (this scheme's own partners are shown only for its own)."""
+    from passport.errors import ServiceError
+    from passport.verify import trust
+
+    row = _trusted_row(iss)
+    try:
+        trust.set_endorsers(dbm.session, None, row.id, list(endorsers))
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    dbm.session.commit()
+    names = row.endorser_names
+    click.echo(f"{row.name}: endorsed by {', '.join(names)}." if names else f"{row.name}: no endorsers recorded.")
+
+
+@group.command("trust-remove")
+@click.argument("iss")
+@with_appcontext
+def trust_remove(iss):
+    """Stop trusting the issuer at ISS."""
+    from passport.verify import trust
+
+    row = _trusted_row(iss)
     trust.remove_issuer(dbm.session, None, row.id)
     dbm.session.commit()
     click.echo(f"{row.name} is no longer trusted.")
@@ -175,7 +236,8 @@ def trust_list():
     store = trust.trust_store(dbm.session, settings(), fresh=True)
     for issuer in sorted(store.issuers.values(), key=lambda i: (not i.own, i.name)):
         age = "live (this service)" if issuer.own else f"keys as of {iso(issuer.as_of)}"
-        click.echo(f"{issuer.name}\t{issuer.iss}\t{len(issuer.keys)} key(s)\t{age}")
+        endorsed = "endorsed by " + ", ".join(issuer.endorsers) if issuer.endorsers else "no endorsers recorded"
+        click.echo(f"{issuer.name}\t{issuer.iss}\t{len(issuer.keys)} key(s)\t{age}\t{endorsed}")
 
 
 @group.command("trust-bundle")

@@ -4,11 +4,26 @@
 - a care worker from The Oaks who has moved to Meadow View, whose passport Meadow View's training lead
   has accepted (records with provenance, and the standard 16 top-up where it applies);
 - a few server-side checks of the demo worker's passport, so *Who checked my passport* has something
-  to show.
+  to show;
+- a second scheme this one trusts, the Kennet Valley Care Passport, with its own endorsing partners, and
+  a passport it issued (the link is saved to ``<instance>/demo/kennet-valley-passport.txt``): every
+  verifier shows it as endorsed by Kennet Valley's partners, never by this scheme's.
 """
 from __future__ import annotations
 
+import json
+import os
+import secrets
+import time
+import zlib
+from datetime import datetime, timedelta, timezone
+
 import sqlalchemy as sa
+
+OTHER_ISS = "https://passport.kennet-valley.invalid"
+OTHER_NAME = "Kennet Valley Care Passport"
+OTHER_ENDORSERS = ["Kennet and Avon Hospitals NHS Foundation Trust", "Kennet Valley Care Providers Forum"]
+OTHER_STATUS_TTL = 7 * 24 * 3600
 
 
 def load(db, ctx) -> None:
@@ -22,7 +37,8 @@ def load(db, ctx) -> None:
         _accepted_move(db, ctx)
         _checks(db, ctx)
     except (KeyError, IndexError):  # a trimmed-down core demo: nothing to build on
-        return
+        pass
+    _other_scheme(db)
 
 
 def _passport_of(db, person):
@@ -61,3 +77,50 @@ def _checks(db, ctx) -> None:
     for org_key, addr in (("trust", "192.0.2.14"), (None, "203.0.113.9"), ("nursing_team", "192.0.2.200")):
         org_id = ctx.orgs[org_key].id if org_key else None
         services.check(db, settings(), passport.token, channel="api", org_id=org_id, client_addr=addr)
+
+
+def _other_scheme(db) -> None:
+    """Trust the Kennet Valley Care Passport (its keys made here, as if pasted by the scheme admin), record
+    its own endorsers, mirror its signed status lists, and save a passport it issued."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from flask import current_app
+
+    from passport.verify import jose, settings, trust
+    from passport.verify.models import StatusMirror, TrustedIssuer
+    from passport.verify.trustdata import MIN_LIST_ENTRIES, encode_bits
+
+    if db.scalar(sa.select(TrustedIssuer.id).where(TrustedIssuer.iss == OTHER_ISS)) is not None:
+        return
+    private = ec.generate_private_key(ec.SECP256R1())
+    now = int(time.time())
+    jwk = jose.public_jwk(private.public_key(), status="active", nbf=now - 400 * 86400, exp=None)
+    trust.add_issuer(db, None, settings(), iss=OTHER_ISS, name=OTHER_NAME, jwks_text=json.dumps({"keys": [jwk]}),
+                     endorsers=OTHER_ENDORSERS)
+    bits = encode_bits(bytes(MIN_LIST_ENTRIES // 8))
+    for purpose in ("revocation", "suspension", "refresh"):
+        url = f"{OTHER_ISS}/status/1/{purpose}"
+        payload = {"iss": OTHER_ISS, "iat": now, "exp": now + OTHER_STATUS_TTL, "ttl": OTHER_STATUS_TTL * 1000,
+                   "@context": ["https://www.w3.org/ns/credentials/v2"],
+                   "type": ["VerifiableCredential", "BitstringStatusListCredential"], "id": url,
+                   "credentialSubject": {"id": url + "#list", "type": "BitstringStatusList", "statusPurpose": purpose,
+                                         "encodedList": bits}}
+        jws = jose.compact_sign(private, {"alg": "ES256", "kid": jwk["kid"], "typ": "statuslist+jwt"},
+                                json.dumps(payload, separators=(",", ":")).encode())
+        db.add(StatusMirror(iss=OTHER_ISS, list_id=1, purpose=purpose, jwt=jws,
+                            issued_at=datetime.fromtimestamp(now, timezone.utc),
+                            expires_at=datetime.fromtimestamp(now + OTHER_STATUS_TTL, timezone.utc)))
+    db.flush()
+    claims = {"iss": OTHER_ISS, "jti": jose.b64url_encode(secrets.token_bytes(12)), "iat": now - 30 * 86400,
+              "exp": now + 3 * 365 * 86400, "v": 1, "n": {"g": "Joanna", "f": "Pereira"},
+              "cc": {"fw": "2025", "s": (1 << 16) - 1, "d": (datetime.now(timezone.utc) - timedelta(days=60))
+                     .date().isoformat()},
+              "dt": [["insulin_pen", "supervised", (datetime.now(timezone.utc) + timedelta(days=300))
+                      .date().isoformat()]],
+              "st": [1, secrets.randbelow(MIN_LIST_ENTRIES)]}
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = c.compress(json.dumps(claims, separators=(",", ":")).encode()) + c.flush()
+    token = jose.compact_sign(private, {"alg": "ES256", "kid": jwk["kid"], "typ": "ccp+jwt", "zip": "DEF"}, body)
+    folder = os.path.join(current_app.instance_path, "demo")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "kennet-valley-passport.txt"), "w", encoding="ascii") as fh:
+        fh.write(f"{current_app.config['PUBLIC_URL']}/v#{token}\n")

@@ -18,6 +18,11 @@ class TrustIssuerForm(FlaskForm):
     name = StringField("Name to show", validators=[DataRequired("Enter the name verifiers should show."),
                                                     Length(max=200)])
     jwks = TextAreaField("Public keys (JWKS)", validators=[Optional(), Length(max=100_000)])
+    endorsers = TextAreaField("Organisations that endorse its passports", validators=[Optional(), Length(max=5000)])
+
+
+class EndorsersForm(FlaskForm):
+    endorsers = TextAreaField("Organisations that endorse its passports", validators=[Optional(), Length(max=5000)])
 
 
 class UpdateKeysForm(FlaskForm):

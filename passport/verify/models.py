@@ -38,8 +38,30 @@ class TrustedIssuer(Base):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     added_by: Mapped[Person | None] = relationship()
+    endorsers: Mapped[list[IssuerEndorser]] = relationship(back_populates="issuer", cascade="all, delete-orphan",
+                                                           order_by="IssuerEndorser.position")
 
     __table_args__ = (sa.CheckConstraint(_in("jwks_source", ("pasted", "fetched")), name="jwks_source"),)
+
+    @property
+    def endorser_names(self) -> list[str]:
+        return [e.name for e in self.endorsers]
+
+
+class IssuerEndorser(Base):
+    """An organisation that endorses another trusted issuer's passports, as the scheme admin recorded it
+    from that scheme's own published list. Verifiers show these (and only these) for that issuer's
+    passports: never this scheme's own partners, never anything a token says."""
+
+    __tablename__ = "verify_issuer_endorser"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(sa.ForeignKey("verify_trusted_issuer.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    position: Mapped[int] = mapped_column(default=0)
+
+    issuer: Mapped[TrustedIssuer] = relationship(back_populates="endorsers")
+
+    __table_args__ = (sa.UniqueConstraint("issuer_id", "name"),)
 
 
 class StatusMirror(Base):

@@ -44,10 +44,12 @@ def asset_version() -> str:
 def page():
     """The verify page. Works with no account, offline once visited, and on a small phone."""
     s = settings()
+    from passport.verify import wording
     from passport.verify.services import LEVEL_LABELS, TASK_NAMES
 
     html = render_template("verify/page.html", own_iss=s.public_url, own_name=trust.own_name(dbm.session, s),
-                           version=asset_version(), task_names=TASK_NAMES, level_labels=LEVEL_LABELS)
+                           version=asset_version(), task_names=TASK_NAMES, level_labels=LEVEL_LABELS,
+                           wording=wording.for_browser(), status_max_age=s.status_max_age_seconds)
     resp = Response(html, content_type="text/html; charset=utf-8")
     resp.headers["Content-Security-Policy"] = PAGE_CSP
     resp.headers["Cache-Control"] = "no-cache"

@@ -18,18 +18,14 @@ from sqlalchemy.orm import Session
 
 from passport.core.catalogue_data import DELEGATED_TASKS
 from passport.db import utcnow
-from passport.verify import own, trust
+from passport.verify import own, trust, wording
 from passport.verify.models import VerificationCheck
 from passport.verify.verifier import Result, verify
 
 TASK_NAMES = {t["code"]: t["name"] for t in DELEGATED_TASKS}
 LEVEL_LABELS = {"observed": "Observed practice", "supervised": "Can do it with supervision",
                 "safe_unsupervised": "Safe to do it without supervision"}
-RESULT_LABELS = {
-    "valid": "Valid", "valid_status_unknown": "Genuine – status not checked", "superseded": "Replaced by a newer passport",
-    "expired": "Expired", "revoked": "Revoked", "suspended": "Suspended",
-    "untrusted_issuer": "Not from a trusted issuer", "invalid": "Not genuine or damaged",
-}
+RESULT_LABELS = wording.RESULT_LABELS
 CHANNEL_LABELS = {"api": "Verify service", "cli": "Command line", "accept": "Accepted by an employer"}
 
 
@@ -58,7 +54,8 @@ def check(db: Session, s: trust.Settings, text, *, channel: str = "api", org_id:
     verify API's batched writer, see passport.verify.checklog)."""
     now = int(time.time()) if now is None else now
     store = trust.trust_store(db, s)
-    result = verify(text, store, trust.status_source(db, s, now), now=now, task_names=TASK_NAMES)
+    result = verify(text, store, trust.status_source(db, s, now), now=now, task_names=TASK_NAMES,
+                    status_max_age=s.status_max_age_seconds)
     if result.state in ("revoked", "suspended") and result.iss == s.public_url and result.jti:
         label = own.revocation_reason(db, result.jti)
         if label:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from passport import audit
 from passport.core import services as core_services
@@ -23,10 +23,10 @@ from passport.db import utcnow
 from passport.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from passport.verify import fetch, own
 from passport.verify.jose import JoseError
-from passport.verify.models import StatusMirror, TrustedIssuer as IssuerRow
+from passport.verify.models import IssuerEndorser, StatusMirror, TrustedIssuer as IssuerRow
 from passport.verify.trustdata import (
-    StatusSnapshot, StatusUnavailable, TrustedIssuer, TrustStore, bundle_payload, keys_from_jwks,
-    parse_status_list, sign_bundle,
+    MAX_ENDORSER_CHARS, MAX_ENDORSERS, StatusSnapshot, StatusUnavailable, TrustedIssuer, TrustStore, bundle_payload,
+    keys_from_jwks, parse_status_list, sign_bundle,
 )
 
 FAILED_FETCH_BACKOFF = 60.0
@@ -44,6 +44,7 @@ class Settings:
     cache_seconds: float = 10.0
     status_refresh_seconds: float = 300.0
     status_cache_seconds: float = 0.0
+    status_max_age_seconds: int = 24 * 3600
 
 
 _store_cache: dict[tuple, tuple[float, TrustStore]] = {}
@@ -106,8 +107,48 @@ def _fetch_jwks(iss: str, s: Settings) -> dict:
     return parse_jwks_text(body)
 
 
+def clean_endorsers(value) -> list[str]:
+    """Endorser names from a form (one per line) or a list: trimmed, de-duplicated, in order.
+    ValidationError (field ``endorsers``) when there are too many or one is too long."""
+    items = value.splitlines() if isinstance(value, str) else list(value or [])
+    names: list[str] = []
+    for item in items:
+        name = " ".join(str(item).split())
+        if name and name not in names:
+            names.append(name)
+    problem = None
+    if len(names) > MAX_ENDORSERS:
+        problem = f"List at most {MAX_ENDORSERS} endorsing organisations."
+    elif any(len(n) > MAX_ENDORSER_CHARS for n in names):
+        problem = f"Each endorsing organisation's name must be {MAX_ENDORSER_CHARS} characters or fewer."
+    if problem:
+        raise ValidationError(problem, {"endorsers": problem})
+    return names
+
+
+def _set_endorsers(row: IssuerRow, names: list[str]) -> None:
+    keep = {e.name: e for e in row.endorsers}
+    row.endorsers = [keep.get(n) or IssuerEndorser(name=n) for n in names]
+    for i, e in enumerate(row.endorsers):
+        e.position = i
+
+
+def set_endorsers(db: Session, principal: Principal | None, issuer_id: int, endorsers) -> IssuerRow:
+    """Record which organisations endorse a trusted issuer's passports (as that issuer's scheme publishes
+    them). Verifiers show exactly these for its passports. Scheme admins only."""
+    _require_admin(db, principal)
+    row = get_issuer(db, issuer_id)
+    names = clean_endorsers(endorsers)
+    _set_endorsers(row, names)
+    db.flush()
+    audit.record(db, _actor(principal), "trusted_issuer.endorsers", "trusted_issuer", row.id, iss=row.iss,
+                 endorsers=names)
+    invalidate()
+    return row
+
+
 def list_issuers(db: Session, include_removed: bool = False) -> list[IssuerRow]:
-    q = sa.select(IssuerRow).order_by(IssuerRow.name)
+    q = sa.select(IssuerRow).options(selectinload(IssuerRow.endorsers)).order_by(IssuerRow.name)
     if not include_removed:
         q = q.where(IssuerRow.removed_at.is_(None))
     return list(db.scalars(q))
@@ -121,11 +162,16 @@ def get_issuer(db: Session, issuer_id: int) -> IssuerRow:
 
 
 def add_issuer(db: Session, principal: Principal | None, s: Settings, *, iss: str, name: str,
-               jwks_text: str | None = None, status_base: str | None = None) -> IssuerRow:
+               jwks_text: str | None = None, status_base: str | None = None, endorsers=None) -> IssuerRow:
     """Trust another deployment. With ``jwks_text`` its keys are taken as pasted; without, they are
-    fetched from ``<iss>/.well-known/jwks.json``. Scheme admins only."""
+    fetched from ``<iss>/.well-known/jwks.json``. ``endorsers`` are the organisations that endorse its
+    passports (one per line, or a list). Scheme admins only."""
     _require_admin(db, principal)
     errors = {}
+    try:
+        endorser_names = clean_endorsers(endorsers)
+    except ValidationError as exc:
+        errors.update(exc.fields)
     try:
         iss = fetch.check_url(iss, s.allow_http)
     except fetch.FetchError as exc:
@@ -147,10 +193,11 @@ def add_issuer(db: Session, principal: Principal | None, s: Settings, *, iss: st
     row.jwks_json, row.jwks_source = json.dumps(jwks, sort_keys=True), "pasted" if (jwks_text or "").strip() else "fetched"
     row.keys_as_of, row.last_refresh_at, row.last_refresh_error = now, now, ""
     row.added_by_id, row.added_at, row.removed_at = (principal.person_id if principal else None), now, None
+    _set_endorsers(row, endorser_names)
     db.add(row)
     db.flush()
     audit.record(db, _actor(principal), "trusted_issuer.add", "trusted_issuer", row.id, iss=iss, name=name,
-                 source=row.jwks_source, kids=[k["kid"] for k in jwks["keys"]])
+                 source=row.jwks_source, kids=[k["kid"] for k in jwks["keys"]], endorsers=endorser_names)
     invalidate()
     return row
 
@@ -227,14 +274,16 @@ def trust_store(db: Session, s: Settings, fresh: bool = False) -> TrustStore:
         if hit is not None and time.monotonic() - hit[0] < s.cache_seconds:
             return hit[1]
     info = scheme_info(db)
-    issuers = {s.public_url: own.own_issuer(db, s.public_url, own_name(db, s))}
+    mine = own.own_issuer(db, s.public_url, own_name(db, s))
+    mine.endorsers = list(info["endorsers"])  # our scheme's partners endorse our own passports only
+    issuers = {s.public_url: mine}
     for row in list_issuers(db):
         try:
             keys = keys_from_jwks(json.loads(row.jwks_json))
         except (ValueError, JoseError):  # stored data was validated on the way in; never break verification
             keys = {}
         issuers[row.iss] = TrustedIssuer(iss=row.iss, name=row.name, keys=keys, status_base=row.status_base,
-                                         as_of=_epoch(row.keys_as_of))
+                                         as_of=_epoch(row.keys_as_of), endorsers=row.endorser_names)
     store = TrustStore(issuers=issuers, scheme_name=info["name"], endorsers=info["endorsers"], as_of=None,
                        source="database")
     with _lock:

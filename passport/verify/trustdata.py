@@ -23,6 +23,12 @@ MIN_LIST_ENTRIES = 131_072
 MAX_LIST_BYTES = 1 << 20           # a decompressed status list over 1 MiB is refused (zip-bomb guard)
 MAX_JWS_CHARS = 512 * 1024         # status lists and bundles are a few tens of KB
 BUNDLE_LIFETIME = 7 * 24 * 3600
+# Trust bundle format version (docs/token-format.md). 1: endorsers only scheme-wide (``scheme.endorsers``);
+# 2: each issuer lists its own ``endorsers``. Version 1 bundles are still read: their scheme-wide
+# endorsers belong to the bundle's own issuer only, and every other issuer has none.
+BUNDLE_VERSION = 2
+MAX_ENDORSERS = 20
+MAX_ENDORSER_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -43,13 +49,15 @@ class TrustedIssuer:
     status_base: str
     as_of: int | None = None  # unix time the keys were obtained (None: live, this deployment)
     own: bool = False
+    # The organisations that endorse *this issuer's* passports, from our trust data (never from a token).
+    endorsers: list[str] = field(default_factory=list)
 
 
 @dataclass
 class TrustStore:
     issuers: dict[str, TrustedIssuer]
     scheme_name: str = ""
-    endorsers: list[str] = field(default_factory=list)
+    endorsers: list[str] = field(default_factory=list)  # this scheme's own partners (for its own issuer)
     as_of: int | None = None  # unix time of the trust data (bundle iat); None: live from our database
     expires_at: int | None = None
     source: str = "database"
@@ -174,12 +182,25 @@ def encode_bits(bits: bytes) -> str:
 def issuer_entry(issuer: TrustedIssuer) -> dict:
     """An issuer as listed in a trust bundle."""
     return {"iss": issuer.iss, "name": issuer.name, "keys": [k.jwk for k in issuer.keys.values()],
-            "status_base": issuer.status_base}
+            "status_base": issuer.status_base, "endorsers": [{"name": n} for n in issuer.endorsers]}
+
+
+def endorsers_from_entry(value) -> list[str]:
+    """The ``endorsers`` of a bundle issuer entry: a list of ``{"name": ...}``. JoseError if malformed."""
+    if not isinstance(value, list) or len(value) > MAX_ENDORSERS:
+        raise JoseError("a trust bundle issuer's endorsers are malformed")
+    names = []
+    for item in value:
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_ENDORSER_CHARS:
+            raise JoseError("a trust bundle endorser has no usable name")
+        names.append(name.strip())
+    return names
 
 
 def bundle_payload(store: TrustStore, bundle_iss: str, scheme: dict, now: int | None = None) -> dict:
     now = int(time.time()) if now is None else now
-    return {"iss": bundle_iss, "iat": now, "exp": now + BUNDLE_LIFETIME, "scheme": scheme,
+    return {"v": BUNDLE_VERSION, "iss": bundle_iss, "iat": now, "exp": now + BUNDLE_LIFETIME, "scheme": scheme,
             "issuers": [issuer_entry(i) for i in sorted(store.issuers.values(), key=lambda i: i.iss)]}
 
 
@@ -197,14 +218,22 @@ def parse_bundle(jws: str, trust_keys: dict[str, TrustedKey]) -> TrustStore:
     if not isinstance(claims, dict) or not isinstance(claims.get("issuers"), list):
         raise JoseError("the trust bundle has no issuer list")
     iat, exp = _int_or_none(claims.get("iat")), _int_or_none(claims.get("exp"))
+    version = claims.get("v", 1)
+    if version not in (1, BUNDLE_VERSION) or isinstance(version, bool):
+        raise JoseError(f"the trust bundle is in format version {str(version)[:10]}, which this verifier does not know")
     scheme = claims.get("scheme") if isinstance(claims.get("scheme"), dict) else {}
+    endorsers = [str(e) for e in scheme.get("endorsers", []) if isinstance(e, str)]
     issuers = {}
     for entry in claims["issuers"]:
         if not isinstance(entry, dict) or not isinstance(entry.get("iss"), str):
             raise JoseError("a trust bundle issuer entry is malformed")
+        if version == 1:  # scheme-wide endorsers belong to the bundle's own issuer only
+            own_endorsers = list(endorsers) if entry["iss"] == claims.get("iss") else []
+        else:
+            own_endorsers = endorsers_from_entry(entry.get("endorsers", []))
         issuers[entry["iss"]] = TrustedIssuer(
             iss=entry["iss"], name=str(entry.get("name") or entry["iss"]), keys=keys_from_jwks(entry.get("keys", [])),
-            status_base=str(entry.get("status_base") or entry["iss"] + "/status"), as_of=iat)
-    endorsers = [str(e) for e in scheme.get("endorsers", []) if isinstance(e, str)]
+            status_base=str(entry.get("status_base") or entry["iss"] + "/status"), as_of=iat,
+            endorsers=own_endorsers)
     return TrustStore(issuers=issuers, scheme_name=str(scheme.get("name", "")), endorsers=endorsers, as_of=iat,
                       expires_at=exp, source="bundle")

@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from passport.verify import jose
+from passport.verify import jose, wording
 from passport.verify.jose import JoseError
 from passport.verify.trustdata import (
     StatusSnapshot, StatusSource, StatusUnavailable, TrustedIssuer, TrustedKey, TrustStore,
@@ -24,6 +24,7 @@ from passport.verify.trustdata import (
 STATES = ("valid", "valid_status_unknown", "superseded", "expired", "revoked", "suspended",
           "untrusted_issuer", "invalid")
 LEEWAY = 300
+STATUS_MAX_AGE = 24 * 3600  # default: status data older than this is not relied on (VERIFY_STATUS_MAX_AGE_HOURS)
 MAX_TOKEN_CHARS = 4096
 MAX_INPUT_CHARS = 2 * MAX_TOKEN_CHARS + 512  # a numeric QR doubles the length; plus the URL
 MAX_HEADER_CHARS = 512
@@ -38,16 +39,25 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class Refused(Exception):
-    """The token is malformed, tampered or of a form we refuse: the result is ``invalid``."""
+    """The token is malformed, tampered or of a form we refuse: the result is ``invalid``. ``code`` is the
+    reason code (plain words in passport.verify.wording); the message is the technical detail."""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
 
 
 @dataclass
 class Result:
-    """What a verifier says about one token. ``to_json`` is the API/CLI shape."""
+    """What a verifier says about one token. ``to_json`` is the API/CLI shape: ``reason`` is plain words
+    with what to do next (passport.verify.wording), ``reason_code`` the technical reason, ``reason_detail``
+    the technical explanation."""
 
     state: str
+    reason_code: str
     reason: str
     checked_at: int
+    detail: str = ""
     passport: dict | None = None
     issuer: dict | None = None
     status: dict = field(default_factory=lambda: {"checked": False, "as_of": None, "stale": False})
@@ -56,8 +66,9 @@ class Result:
     jti: str | None = None
 
     def to_json(self) -> dict:
-        return {"result": self.state, "reason": self.reason, "passport": self.passport, "issuer": self.issuer,
-                "checked_at": iso(self.checked_at), "status": self.status, "trust": self.trust}
+        return {"result": self.state, "title": wording.STATES[self.state]["title"], "reason": self.reason,
+                "reason_code": self.reason_code, "reason_detail": self.detail, "passport": self.passport,
+                "issuer": self.issuer, "checked_at": iso(self.checked_at), "status": self.status, "trust": self.trust}
 
 
 def iso(ts: int | None) -> str | None:
@@ -71,11 +82,11 @@ def extract_token(text) -> str:
         try:
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError:
-            raise Refused("The text is not UTF-8.") from None
+            raise Refused("not_utf8", "The text is not UTF-8.") from None
     if not isinstance(text, str):
-        raise Refused("Nothing to check: send the token as text.")
+        raise Refused("nothing_to_check", "Nothing to check: send the token as text.")
     if len(text) > MAX_INPUT_CHARS:
-        raise Refused("The text is far too long to be a passport.")
+        raise Refused("input_too_long", "The text is far too long to be a passport.")
     text = text.strip()
     if "#" in text:
         text = text.split("#", 1)[1]
@@ -83,17 +94,18 @@ def extract_token(text) -> str:
         text = text[5:]
     if _DIGITS_RE.match(text):
         if len(text) % 2:
-            raise Refused("The numeric code has an odd number of digits.")
+            raise Refused("numeric_odd_length", "The numeric code has an odd number of digits.")
         pairs = [int(text[i:i + 2]) for i in range(0, len(text), 2)]
         if any(p > 77 for p in pairs):
-            raise Refused("The numeric code contains a value out of range.")
+            raise Refused("numeric_out_of_range", "The numeric code contains a value out of range.")
         text = "".join(chr(p + 45) for p in pairs)
     if not text:
-        raise Refused("Nothing to check.")
+        raise Refused("nothing_to_check", "Nothing to check.")
     if len(text) > MAX_TOKEN_CHARS:
-        raise Refused("The token is longer than any passport (over 4 KB).")
+        raise Refused("token_too_long", "The token is longer than any passport (over 4 KB).")
     if not _JWS_RE.match(text):
-        raise Refused("This is not a passport code (it should be three base64url parts joined by dots).")
+        raise Refused("not_a_passport_code",
+                      "This is not a passport code (it should be three base64url parts joined by dots).")
     return text
 
 
@@ -101,14 +113,14 @@ def _b64(part: str, what: str) -> bytes:
     try:
         return jose.b64url_decode(part)
     except JoseError:
-        raise Refused(f"The {what} is damaged (not valid base64url).") from None
+        raise Refused("damaged_encoding", f"The {what} is damaged (not valid base64url).") from None
 
 
 def _json(raw: bytes, what: str):
     try:
         return jose.strict_json(raw)
     except JoseError as exc:
-        raise Refused(f"The {what} is damaged ({exc}).") from None
+        raise Refused("damaged_json", f"The {what} is damaged ({exc}).") from None
 
 
 def _inflate(data: bytes) -> bytes:
@@ -116,17 +128,17 @@ def _inflate(data: bytes) -> bytes:
     try:
         out = d.decompress(data, INFLATE_CAP)
     except zlib.error:
-        raise Refused("The passport data is damaged (it does not decompress).") from None
+        raise Refused("damaged_data", "The passport data is damaged (it does not decompress).") from None
     if d.unconsumed_tail:
-        raise Refused("The passport data decompresses to more than 64 KB.")
+        raise Refused("data_too_large", "The passport data decompresses to more than 64 KB.")
     if not d.eof or d.unused_data:
-        raise Refused("The passport data is damaged (truncated or with trailing bytes).")
+        raise Refused("damaged_data", "The passport data is damaged (truncated or with trailing bytes).")
     return out
 
 
 def _int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2 ** 41:
-        raise Refused(f"The passport's '{name}' is missing or not a time.")
+        raise Refused("malformed_claims", f"The passport's '{name}' is missing or not a time.")
     return value
 
 
@@ -134,58 +146,58 @@ def _str(value, name: str, max_len: int, required: bool = True) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or len(value) > max_len or (required and not value.strip()):
-        raise Refused(f"The passport's '{name}' is missing or malformed.")
+        raise Refused("malformed_claims", f"The passport's '{name}' is missing or malformed.")
     return unicodedata.normalize("NFC", value)
 
 
 def _date(value, name: str) -> str:
     if not isinstance(value, str) or not _DATE_RE.match(value):
-        raise Refused(f"The passport's '{name}' is not a date.")
+        raise Refused("malformed_claims", f"The passport's '{name}' is not a date.")
     try:
         date.fromisoformat(value)
     except ValueError:
-        raise Refused(f"The passport's '{name}' is not a real date.") from None
+        raise Refused("malformed_claims", f"The passport's '{name}' is not a real date.") from None
     return value
 
 
 def check_claims(claims) -> dict:
     """Validate the CCP1 payload shape; returns the claims. Refused on anything off-profile."""
     if not isinstance(claims, dict):
-        raise Refused("The passport data is not a JSON object.")
+        raise Refused("malformed_claims", "The passport data is not a JSON object.")
     _str(claims.get("iss"), "iss", 255)
     if not isinstance(claims.get("jti"), str) or not _JTI_RE.match(claims["jti"]):
-        raise Refused("The passport's identifier is missing or malformed.")
+        raise Refused("malformed_claims", "The passport's identifier is missing or malformed.")
     iat, exp = _int(claims.get("iat"), "iat"), _int(claims.get("exp"), "exp")
     if exp <= iat:
-        raise Refused("The passport expires before it was issued.")
+        raise Refused("malformed_claims", "The passport expires before it was issued.")
     if claims.get("v") != 1 or isinstance(claims.get("v"), bool):
-        raise Refused("This passport uses a format version this verifier does not know.")
+        raise Refused("unknown_version", "This passport uses a format version this verifier does not know.")
     n = claims.get("n")
     if not isinstance(n, dict):
-        raise Refused("The passport has no holder name.")
+        raise Refused("malformed_claims", "The passport has no holder name.")
     _str(n.get("g"), "given name", 100, required=False)
     _str(n.get("f"), "family name", 100)
     cc = claims.get("cc")
     if cc is not None:
         if not isinstance(cc, dict) or cc.get("fw") not in FRAMEWORK_STANDARDS:
-            raise Refused("The passport's Care Certificate framework is not 2015 or 2025.")
+            raise Refused("malformed_claims", "The passport's Care Certificate framework is not 2015 or 2025.")
         s = cc.get("s")
         if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < (1 << FRAMEWORK_STANDARDS[cc["fw"]]):
-            raise Refused("The passport's list of standards met is malformed.")
+            raise Refused("malformed_claims", "The passport's list of standards met is malformed.")
         if cc.get("d") is not None:
             _date(cc["d"], "award date")
     dt = claims.get("dt", [])
     if not isinstance(dt, list) or len(dt) > 16:
-        raise Refused("The passport's competencies are malformed.")
+        raise Refused("malformed_claims", "The passport's competencies are malformed.")
     for item in dt:
         if (not isinstance(item, list) or len(item) != 3 or not isinstance(item[0], str)
                 or not 0 < len(item[0]) <= 60 or item[1] not in LEVELS):
-            raise Refused("A competency on the passport is malformed.")
+            raise Refused("malformed_claims", "A competency on the passport is malformed.")
         _date(item[2], "competency valid-until date")
     st = claims.get("st")
     if (not isinstance(st, list) or len(st) != 2 or any(isinstance(x, bool) or not isinstance(x, int) for x in st)
             or not 0 <= st[0] < 2 ** 31 or not 0 <= st[1] < 2 ** 31):
-        raise Refused("The passport's status pointer is missing or malformed.")
+        raise Refused("malformed_claims", "The passport's status pointer is missing or malformed.")
     return claims
 
 
@@ -194,25 +206,28 @@ def decode(token: str) -> tuple[dict, dict, bytes, bytes]:
     input, signature."""
     h, p, s = token.split(".")
     if len(h) > MAX_HEADER_CHARS:
-        raise Refused("The token header is too long.")
+        raise Refused("header_too_long", "The token header is too long.")
     header = _json(_b64(h, "token header"), "token header")
     if not isinstance(header, dict):
-        raise Refused("The token header is not a JSON object.")
+        raise Refused("header_not_object", "The token header is not a JSON object.")
     extra = set(header) - HEADER_MEMBERS
     if extra:
-        raise Refused(f"The token header carries {', '.join(sorted(extra))}, which passports never use.")
+        raise Refused("header_extra_members",
+                      f"The token header carries {', '.join(sorted(extra))}, which passports never use.")
     if header.get("alg") != "ES256":
-        raise Refused(f"The token uses the algorithm {str(header.get('alg'))[:20]!r}; only ES256 is accepted.")
+        raise Refused("wrong_algorithm",
+                      f"The token uses the algorithm {str(header.get('alg'))[:20]!r}; only ES256 is accepted.")
     if header.get("typ") != "ccp+jwt":
-        raise Refused("The token is not a care passport (wrong 'typ').")
+        raise Refused("wrong_type", "The token is not a care passport (wrong 'typ').")
     if header.get("zip") != "DEF":
-        raise Refused("The token is not compressed as passports are.")
+        raise Refused("not_compressed", "The token is not compressed as passports are.")
     if not isinstance(header.get("kid"), str) or not re.match(r"^[A-Za-z0-9_-]{1,128}$", header["kid"]):
-        raise Refused("The token's key identifier is malformed.")
+        raise Refused("bad_key_id", "The token's key identifier is malformed.")
     claims = check_claims(_json(_inflate(_b64(p, "passport data")), "passport data"))
     signature = _b64(s, "signature")
     if len(signature) != 64:
-        raise Refused("The signature has the wrong length (it must be a raw 64-byte ES256 signature).")
+        raise Refused("bad_signature_length",
+                      "The signature has the wrong length (it must be a raw 64-byte ES256 signature).")
     return header, claims, f"{h}.{p}".encode("ascii"), signature
 
 
@@ -243,8 +258,10 @@ def _key_window_ok(key: TrustedKey, iat: int) -> bool:
 
 
 def _issuer_json(issuer: TrustedIssuer, store: TrustStore, kid: str | None) -> dict:
-    return {"iss": issuer.iss, "name": issuer.name, "trusted": True, "endorsers": list(store.endorsers),
-            "scheme": store.scheme_name, "key_id": kid}
+    """The issuer as our trust data describes it. Endorsers are the ones recorded for *this* issuer (our
+    scheme's partners only for our own passports); nothing here comes from the token."""
+    return {"iss": issuer.iss, "name": issuer.name, "trusted": True, "endorsers": list(issuer.endorsers),
+            "scheme": store.scheme_name if issuer.own else issuer.name, "key_id": kid}
 
 
 def _trust_json(issuer: TrustedIssuer | None, store: TrustStore, now: int) -> dict:
@@ -253,8 +270,11 @@ def _trust_json(issuer: TrustedIssuer | None, store: TrustStore, now: int) -> di
             "stale": bool(store.expires_at is not None and now > store.expires_at)}
 
 
-def _status(issuer: TrustedIssuer, st: list, source: StatusSource, now: int) -> tuple[str | None, dict]:
-    """Read the three status lists. Returns (state or None when clear, status summary)."""
+def _status(issuer: TrustedIssuer, st: list, source: StatusSource, now: int, max_age: int
+            ) -> tuple[str | None, dict]:
+    """Read the three status lists. Returns (state or None when clear, status summary). The status is
+    ``checked`` only when all three lists were read, none is past its own lifetime, and the oldest is no
+    older than ``max_age`` seconds."""
     found: dict[str, bool | None] = {}
     snaps: list[StatusSnapshot] = []
     for purpose in ("revocation", "suspension", "refresh"):
@@ -266,65 +286,85 @@ def _status(issuer: TrustedIssuer, st: list, source: StatusSource, now: int) -> 
         snaps.append(snap)
         found[purpose] = snap.bit(st[1])
     as_of = min((s.issued_at for s in snaps), default=None)
-    stale = any(s.expires_at < now for s in snaps)
+    age = None if as_of is None else max(0, now - as_of)
+    stale = any(s.expires_at < now for s in snaps) or (age is not None and age > max_age)
     summary = {"checked": len(snaps) == 3 and None not in found.values() and not stale, "as_of": iso(as_of),
-               "age_seconds": None if as_of is None else max(0, now - as_of), "stale": stale}
+               "age_seconds": age, "stale": stale, "max_age_seconds": max_age}
     for purpose, state in (("revocation", "revoked"), ("suspension", "suspended"), ("refresh", "superseded")):
         if found.get(purpose):
             return state, summary
     return None, summary
 
 
+def _said(state: str, code: str, now: int, detail: str = "", **params) -> dict:
+    return {"state": state, "reason_code": code, "reason": wording.text(code, **params), "detail": detail,
+            "checked_at": now}
+
+
 def verify(text, store: TrustStore, status_source: StatusSource, *, now: int | None = None,
-           task_names: dict[str, str] | None = None) -> Result:
-    """Verify one scanned or pasted passport. Never raises for bad input: returns a Result."""
+           task_names: dict[str, str] | None = None, status_max_age: int = STATUS_MAX_AGE) -> Result:
+    """Verify one scanned or pasted passport. Never raises for bad input: returns a Result.
+
+    Status data older than ``status_max_age`` seconds (or past its own lifetime) is not relied on: the
+    result is then ``valid_status_unknown``, saying how old the data is. A ``valid`` result claims only
+    what was checked ("not revoked as of 09:14 today"). A revoked, suspended, expired or superseded
+    passport's delegated tasks are withheld (``competencies_withheld``)."""
     now = int(time.time()) if now is None else int(now)
     try:
         token = extract_token(text)
         header, claims, signing_input, signature = decode(token)
     except Refused as exc:
-        return Result("invalid", str(exc), now, trust=_trust_json(None, store, now))
+        return Result(**_said("invalid", exc.code, now, str(exc)), trust=_trust_json(None, store, now))
     iss, kid = claims["iss"], header["kid"]
     issuer = store.issuer(iss)
-    base = dict(checked_at=now, iss=iss, jti=claims["jti"], trust=_trust_json(issuer, store, now))
+    base = dict(iss=iss, jti=claims["jti"], trust=_trust_json(issuer, store, now))
     if issuer is None:
-        return Result("untrusted_issuer", "This passport was not issued by an organisation this verifier trusts, "
-                      "so its contents cannot be relied on.", issuer={"iss": iss, "name": None, "trusted": False},
-                      **base)
+        return Result(**_said("untrusted_issuer", "untrusted_issuer", now, f"{iss[:100]} is not in this verifier's "
+                              "trust data."), issuer={"iss": iss, "name": None, "trusted": False}, **base)
     key = issuer.keys.get(kid)
+    issuer_json = _issuer_json(issuer, store, kid)
     if key is None:
-        return Result("invalid", "The passport is signed with a key its issuer has not published (forged, or this "
-                      "verifier's trust data is out of date).", issuer=_issuer_json(issuer, store, kid), **base)
+        return Result(**_said("invalid", "unknown_key", now, "The passport is signed with a key its issuer has not "
+                              "published (forged, or this verifier's trust data is out of date)."),
+                      issuer=issuer_json, **base)
     if key.status == "compromised":
-        return Result("invalid", "The passport is signed with a key its issuer reported as compromised; it cannot "
-                      "be trusted. Ask the holder for a new passport.", issuer=_issuer_json(issuer, store, kid), **base)
+        return Result(**_said("invalid", "compromised_key", now, "The passport is signed with a key its issuer "
+                              "reported as compromised."), issuer=issuer_json, **base)
     if not jose.es256_verify(key.key, signing_input, signature):
-        return Result("invalid", "The signature does not match: the passport has been altered or forged.",
-                      issuer=_issuer_json(issuer, store, kid), **base)
-    info = dict(issuer=_issuer_json(issuer, store, kid), passport=facts(claims, task_names), **base)
+        return Result(**_said("invalid", "bad_signature", now, "The signature does not match: the passport has "
+                              "been altered or forged."), issuer=issuer_json, **base)
     if not _key_window_ok(key, claims["iat"]):
-        info.pop("passport")
-        return Result("invalid", "The passport claims an issue date outside the period its signing key was in use.",
-                      **info)
+        return Result(**_said("invalid", "outside_key_window", now, "The passport claims an issue date outside the "
+                              "period its signing key was in use."), issuer=issuer_json, **base)
     if claims["iat"] > now + LEEWAY:
-        info.pop("passport")
-        return Result("invalid", "The passport says it was issued in the future. Check this device's date and time.",
-                      **info)
-    state, summary = _status(issuer, claims["st"], status_source, now)
-    info["status"] = summary
-    if state == "revoked":
-        return Result("revoked", "The issuer has revoked this passport. It is genuine but no longer valid.", **info)
-    if state == "suspended":
-        return Result("suspended", "The issuer has suspended this passport while something is looked into.", **info)
-    if claims["exp"] < now - LEEWAY:
-        return Result("expired", f"The passport expired on {iso(claims['exp'])[:10]}.", **info)
-    if state == "superseded":
-        return Result("superseded", "The passport is genuine but a newer one has been issued; ask the holder for "
-                      "their current passport.", **info)
-    if not summary["checked"]:
+        return Result(**_said("invalid", "issued_in_future", now, "The passport says it was issued in the future."),
+                      issuer=issuer_json, **base)
+    passport = facts(claims, task_names)
+    passport["competencies_withheld"] = False
+    state, summary = _status(issuer, claims["st"], status_source, now, int(status_max_age))
+    info = dict(issuer=issuer_json, passport=passport, status=summary, **base)
+    expired = claims["exp"] < now - LEEWAY
+    if state in ("revoked", "suspended"):
+        said = _said(state, state, now, f"The issuer's {'revocation' if state == 'revoked' else 'suspension'} list "
+                     "has this passport's bit set.")
+    elif expired:
+        said = _said("expired", "expired", now, f"exp {iso(claims['exp'])} is past.",
+                     expired_on=wording.date_words(iso(claims["exp"])))
+    elif state == "superseded":
+        said = _said("superseded", "superseded", now, "The issuer's refresh list has this passport's bit set.")
+    elif not summary["checked"]:
         if summary["as_of"] is None:
-            why = "its revocation status could not be checked (no status data)."
+            said = _said("valid_status_unknown", "status_unavailable", now, "No status data could be obtained.")
+        elif summary["stale"]:
+            said = _said("valid_status_unknown", "status_stale", now,
+                         f"Status data from {summary['as_of']} is out of date (older than {int(status_max_age)} s "
+                         "or past its lifetime).", age=wording.age_words(summary["age_seconds"]),
+                         as_of=wording.when_words(now - summary["age_seconds"], now))
         else:
-            why = f"its revocation status is only known as of {summary['as_of']} (status data is out of date)."
-        return Result("valid_status_unknown", "The passport is genuine and in date, but " + why, **info)
-    return Result("valid", "The passport is genuine, in date, and has not been revoked or replaced.", **info)
+            said = _said("valid_status_unknown", "status_unavailable", now, "Some status lists could not be read.")
+    else:
+        said = _said("valid", "valid", now, "Signature, issuer, dates and all three status lists checked.",
+                     as_of=wording.when_words(now - summary["age_seconds"], now))
+    if said["state"] in wording.NOT_CURRENT and passport["competencies"]:
+        passport["competencies"], passport["competencies_withheld"] = [], True
+    return Result(**said, **info)

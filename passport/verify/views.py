@@ -12,8 +12,8 @@ from passport.core.models import Organisation
 from passport.core.records import standards as cc_standards
 from passport.errors import ServiceError, ValidationError
 from passport.forms import choices
-from passport.verify import acceptance, bp, own, services, settings, trust
-from passport.verify.forms import AcceptForm, ScanForm, TrustIssuerForm, UpdateKeysForm
+from passport.verify import acceptance, bp, own, services, settings, trust, wording
+from passport.verify.forms import AcceptForm, EndorsersForm, ScanForm, TrustIssuerForm, UpdateKeysForm
 from passport.verify.qrread import UnreadableImage, read_qr
 
 
@@ -53,7 +53,7 @@ def trust_list():
     if form.validate_on_submit():
         try:
             row = trust.add_issuer(dbm.session, current_principal(), s, iss=form.iss.data, name=form.name.data,
-                                   jwks_text=form.jwks.data)
+                                   jwks_text=form.jwks.data, endorsers=form.endorsers.data)
             dbm.session.commit()
             flash(f"Passports from {row.name} are now trusted.", "info")
             return redirect(url_for(".trust_list"))
@@ -63,7 +63,8 @@ def trust_list():
     store = trust.trust_store(dbm.session, s, fresh=True)
     trust_keys = own.trust_public_jwks(dbm.session)
     return render_template("verify/trust.html", form=form, issuers=trust.list_issuers(dbm.session), store=store,
-                           own_iss=s.public_url, trust_keys=trust_keys, keys_form=UpdateKeysForm()), \
+                           own_iss=s.public_url, trust_keys=trust_keys, keys_form=UpdateKeysForm(),
+                           endorsers_form=EndorsersForm), \
         (400 if form.errors or form.form_errors else 200)
 
 
@@ -81,6 +82,24 @@ def trust_keys(issuer_id: int):
     except ValidationError as exc:
         dbm.session.commit()  # keep the recorded refresh error; the old keys stay in use
         flash(f"The keys were not updated: {exc.message}", "error")
+    return redirect(url_for(".trust_list"))
+
+
+@bp.post("/verify/trust/<int:issuer_id>/endorsers")
+@login_required
+def trust_endorsers(issuer_id: int):
+    """Record the organisations that endorse a trusted issuer's passports (shown for its passports only)."""
+    _require_scheme_admin()
+    form = EndorsersForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        row = trust.set_endorsers(dbm.session, current_principal(), issuer_id, form.endorsers.data or "")
+        dbm.session.commit()
+        flash(f"The endorsers of {row.name}'s passports were saved.", "info")
+    except ValidationError as exc:
+        dbm.session.rollback()
+        flash(f"The endorsers were not saved: {exc.message}", "error")
     return redirect(url_for(".trust_list"))
 
 
@@ -164,7 +183,7 @@ def accept_start(org_id: int):
                 accept_form = _accept_form(org_id, result, text)
     status = 400 if form.errors else 200
     return render_template("verify/accept_start.html", org=org, form=form, result=result, accept_form=accept_form,
-                           labels=services.RESULT_LABELS, level_labels=services.LEVEL_LABELS), status
+                           labels=services.RESULT_LABELS, level_labels=services.LEVEL_LABELS, wording=wording), status
 
 
 @bp.post("/verify/orgs/<int:org_id>/accept/confirm")
@@ -192,7 +211,7 @@ def accept_confirm(org_id: int):
     dbm.session.commit()  # the check log entry
     return render_template("verify/accept_start.html", org=org, form=ScanForm(formdata=None), result=result,
                            accept_form=form, labels=services.RESULT_LABELS,
-                           level_labels=services.LEVEL_LABELS), 400
+                           level_labels=services.LEVEL_LABELS, wording=wording), 400
 
 
 @bp.get("/verify/orgs/<int:org_id>/accepted")

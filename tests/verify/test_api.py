@@ -66,7 +66,7 @@ def test_compromised_key_makes_everything_invalid(app, client, db, issue, worker
     p = issue(worker, home)
     keyring.compromise_key(db, p.key.kid)
     body = post(client, {"token": p.token}).get_json()
-    assert body["result"] == "invalid" and "compromised" in body["reason"]
+    assert body["result"] == "invalid" and body["reason_code"] == "compromised_key"
 
 
 def test_negative_list_through_the_api(client, other_issuer):

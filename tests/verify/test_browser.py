@@ -127,7 +127,7 @@ def trusted_other(live):
     issuer = SigningIssuer("https://other-issuer.test", "Kennet Valley Care Group")
     with live.app.app_context():
         trust.add_issuer(dbm.session, None, settings(live.app), iss=issuer.iss, name=issuer.name,
-                         jwks_text=json.dumps(issuer.jwks()))
+                         jwks_text=json.dumps(issuer.jwks()), endorsers=["Kennet Valley NHS Trust"])
         now = int(time.time())
         for purpose in ("revocation", "suspension", "refresh"):
             dbm.session.add(StatusMirror(iss=issuer.iss, list_id=1, purpose=purpose,
@@ -154,6 +154,21 @@ def test_negative_list_in_the_browser(live, page, trusted_other):
     assert not failures, failures
     got = page.evaluate("async (t) => (await window.ccpVerify(t)).result", trusted_other.sign())
     assert got["issuer"]["name"] == "Kennet Valley Care Group"
+
+
+def test_other_scheme_shows_its_own_endorsers(live, page, trusted_other):
+    """Endorsers come from the bundle's entry for that issuer: never this scheme's partners, never the token."""
+    token = trusted_other.sign(trusted_other.claims(endorsers=["Totally Real NHS Trust"]))
+    page.goto(f"{live.url}/v#{token}")
+    assert result_of(page) == "valid"
+    endorsers = page.inner_text("#endorsers")
+    assert "Kennet Valley NHS Trust" in endorsers
+    assert "Wessex Valley" not in endorsers and "Totally Real" not in page.inner_text("#result")
+    [(_pid, own_token, _name)] = passports(live, 1)
+    page.goto(f"{live.url}/v#{own_token}")
+    assert result_of(page) == "valid"
+    assert "Wessex Valley NHS Foundation Trust" in page.inner_text("#endorsers")
+    assert "Kennet" not in page.inner_text("#endorsers")
 
 
 def test_paste_and_photo(live, page, tmp_path):
@@ -220,8 +235,55 @@ def test_offline_with_the_network_off(tmp_path_factory, browser):
         page.goto(f"{live.url}/v#{token}")
         assert result_of(page) == "valid_status_unknown"
         assert "vp-result--amber" in page.get_attribute("#result", "class")
-        text = page.inner_text("#result")
-        assert "7 hours old" in text or "out of date" in text, text
+        text = page.inner_text("#result-reason")
+        # the plain words (served in the cached page) with the data's age and what to do
+        assert "7 hours old" in text and "Connect to the internet" in text, text
+        assert page.get_attribute("#result", "data-reason-code") == "status_stale"
     finally:
         context.close()
         dbm.get_engine(live.app).dispose()
+
+
+ALTERED = ("This code has been altered or is not a care passport. Ask the person for their printed card or check "
+           "with their employer.")
+
+
+def test_plain_words_and_withheld_tasks_in_the_browser(live, page, trusted_other):
+    """The page's words come from passport/verify/wording.py; not-current passports show no tasks."""
+    page.goto(f"{live.url}/v#{trusted_other.sign()}")
+    assert result_of(page) == "valid"
+    reason = page.inner_text("#result-reason")
+    assert reason.startswith("Genuine and in date. Not revoked, suspended or replaced as of ") and "today" in reason
+    assert not page.is_hidden("#competencies-block") and page.is_hidden("#tasks-withheld")
+
+    now = int(time.time())
+    expired = trusted_other.sign(trusted_other.claims(iat=now - 4 * 365 * 86400, exp=now - 3600))
+    page.goto(f"{live.url}/v#{expired}")
+    assert result_of(page) == "expired"
+    assert page.is_hidden("#competencies-block") and not page.is_hidden("#tasks-withheld")
+    assert "not current" in page.inner_text("#what-certified")
+    assert "expired on" in page.inner_text("#result-reason") and "Insulin" not in page.inner_text("#result")
+
+    std = {"alg": "ES256", "kid": trusted_other.kid, "typ": "JWT", "zip": "DEF"}
+    page.goto(f"{live.url}/v#{trusted_other.sign(header=std)}")
+    assert result_of(page) == "invalid"
+    assert page.inner_text("#result-reason") == ALTERED
+    assert page.get_attribute("#result", "data-reason-code") == "wrong_type"
+    got = page.evaluate("async (t) => (await window.ccpVerify(t)).result", "hello")
+    assert got["reason_code"] == "not_a_passport_code" and "typ" not in got["reason"]
+
+
+def test_status_older_than_the_setting_is_amber_in_the_browser(live, page):
+    """VERIFY_STATUS_MAX_AGE_HOURS reaches the page: data two hours old with a one-hour setting is amber."""
+    [(_pid, token, _name)] = passports(live, 1)
+    live.app.config["VERIFY_STATUS_MAX_AGE_HOURS"] = 1
+    try:
+        page.clock.set_system_time(datetime.now(timezone.utc) + timedelta(hours=2))
+        page.goto(f"{live.url}/v#{token}")
+        assert result_of(page) == "valid_status_unknown"
+    finally:
+        live.app.config["VERIFY_STATUS_MAX_AGE_HOURS"] = 24
+    assert page.get_attribute("#result", "data-reason-code") == "status_stale"
+    assert "vp-result--amber" in page.get_attribute("#result", "class")
+    reason = page.inner_text("#result-reason")
+    assert "2 hours old" in reason and "Connect to the internet" in reason and "Not revoked" not in reason

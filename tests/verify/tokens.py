@@ -32,12 +32,14 @@ class SigningIssuer:
     def jwks(self) -> dict:
         return {"keys": [self.jwk()]}
 
-    def trusted(self, as_of: int | None = None) -> TrustedIssuer:
+    def trusted(self, as_of: int | None = None, endorsers=()) -> TrustedIssuer:
         return TrustedIssuer(iss=self.iss, name=self.name, keys=keys_from_jwks(self.jwks()),
-                             status_base=self.iss + "/status", as_of=as_of)
+                             status_base=self.iss + "/status", as_of=as_of, endorsers=list(endorsers))
 
     def store(self, endorsers=("Wessex Valley NHS Foundation Trust",)) -> TrustStore:
-        return TrustStore(issuers={self.iss: self.trusted()}, scheme_name="Test scheme", endorsers=list(endorsers))
+        """A verifier's trust store in which this issuer is the scheme's own, endorsed by ``endorsers``."""
+        return TrustStore(issuers={self.iss: self.trusted(endorsers=endorsers)}, scheme_name="Test scheme",
+                          endorsers=list(endorsers))
 
     def claims(self, **over) -> dict:
         now = int(time.time())

@@ -13,9 +13,14 @@
   const OWN_ISS = main.dataset.ownIss, OWN_NAME = main.dataset.ownName;
   const TASK_NAMES = JSON.parse(main.dataset.taskNames || "{}");
   const LEVEL_LABELS = JSON.parse(main.dataset.levelLabels || "{}");
+  // The plain words for every result (passport/verify/wording.py, served in the page so they work offline).
+  const WORDING = JSON.parse(main.dataset.wording || "{}");
+  // Status data older than this (seconds) is not relied on: VERIFY_STATUS_MAX_AGE_HOURS.
+  const STATUS_MAX_AGE = Number(main.dataset.statusMaxAge) > 0 ? Number(main.dataset.statusMaxAge) : 24 * 3600;
   const enc = new TextEncoder();
 
-  class Refused extends Error {}
+  // A refused token: ``code`` is the reason code (plain words in WORDING.reasons), the message the technical detail.
+  class Refused extends Error { constructor(code, detail) { super(detail); this.code = code; } }
 
   // --- encoding helpers ---------------------------------------------------------------------------
   function b64uEncode(bytes) {
@@ -25,20 +30,20 @@
   }
   function b64uDecode(text, what) {
     if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) {
-      throw new Refused(`The ${what} is damaged (not valid base64url).`);
+      throw new Refused("damaged_encoding", `The ${what} is damaged (not valid base64url).`);
     }
     const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4));
     const bytes = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    if (b64uEncode(bytes) !== text) throw new Refused(`The ${what} is damaged (not valid base64url).`);
+    if (b64uEncode(bytes) !== text) throw new Refused("damaged_encoding", `The ${what} is damaged (not valid base64url).`);
     return bytes;
   }
   function utf8(bytes, what) {
     try { return new TextDecoder("utf-8", { fatal: true }).decode(bytes); }
-    catch (e) { throw new Refused(`The ${what} is damaged (not UTF-8).`); }
+    catch (e) { throw new Refused("damaged_json", `The ${what} is damaged (not UTF-8).`); }
   }
   function parseJSON(text, what) {
-    try { return JSON.parse(text); } catch (e) { throw new Refused(`The ${what} is damaged (not valid JSON).`); }
+    try { return JSON.parse(text); } catch (e) { throw new Refused("damaged_json", `The ${what} is damaged (not valid JSON).`); }
   }
   async function readCapped(stream, cap, tooBig) {
     const reader = stream.getReader();
@@ -48,7 +53,7 @@
       const { value, done } = await reader.read();
       if (done) break;
       total += value.length;
-      if (total > cap) { reader.cancel().catch(() => {}); throw new Refused(tooBig); }
+      if (total > cap) { reader.cancel().catch(() => {}); throw new Refused("data_too_large", tooBig); }
       chunks.push(value);
     }
     const out = new Uint8Array(total);
@@ -62,31 +67,31 @@
     writer.write(bytes).catch(() => {});
     writer.close().catch(() => {});
     try { return await readCapped(ds.readable, cap, tooBig); }
-    catch (e) { if (e instanceof Refused) throw e; throw new Refused(damaged); }
+    catch (e) { if (e instanceof Refused) throw e; throw new Refused("damaged_data", damaged); }
   }
   const isInt = (v) => typeof v === "number" && Number.isInteger(v);
 
   // --- input --------------------------------------------------------------------------------------
   function extractToken(text) {
-    if (typeof text !== "string") throw new Refused("Nothing to check.");
-    if (text.length > MAX_INPUT) throw new Refused("The text is far too long to be a passport.");
+    if (typeof text !== "string") throw new Refused("nothing_to_check", "Nothing to check.");
+    if (text.length > MAX_INPUT) throw new Refused("input_too_long", "The text is far too long to be a passport.");
     text = text.trim();
     if (text.includes("#")) text = text.slice(text.indexOf("#") + 1);
     else if (text.toLowerCase().startsWith("ccp:/")) text = text.slice(5);
     if (/^[0-9]+$/.test(text)) {
-      if (text.length % 2) throw new Refused("The numeric code has an odd number of digits.");
+      if (text.length % 2) throw new Refused("numeric_odd_length", "The numeric code has an odd number of digits.");
       let out = "";
       for (let i = 0; i < text.length; i += 2) {
         const n = parseInt(text.slice(i, i + 2), 10);
-        if (n > 77) throw new Refused("The numeric code contains a value out of range.");
+        if (n > 77) throw new Refused("numeric_out_of_range", "The numeric code contains a value out of range.");
         out += String.fromCharCode(n + 45);
       }
       text = out;
     }
-    if (!text) throw new Refused("Nothing to check.");
-    if (text.length > MAX_TOKEN) throw new Refused("The token is longer than any passport (over 4 KB).");
+    if (!text) throw new Refused("nothing_to_check", "Nothing to check.");
+    if (text.length > MAX_TOKEN) throw new Refused("token_too_long", "The token is longer than any passport (over 4 KB).");
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(text)) {
-      throw new Refused("This is not a passport code (it should be three base64url parts joined by dots).");
+      throw new Refused("not_a_passport_code", "This is not a passport code (it should be three base64url parts joined by dots).");
     }
     return text;
   }
@@ -94,67 +99,67 @@
   function str(v, name, max, required = true) {
     if (v === undefined || v === null) { if (!required) return ""; }
     if (typeof v !== "string" || v.length > max || (required && !v.trim())) {
-      throw new Refused(`The passport's '${name}' is missing or malformed.`);
+      throw new Refused("malformed_claims", `The passport's '${name}' is missing or malformed.`);
     }
     return v.normalize("NFC");
   }
   function isoDate(v, name) {
-    if (typeof v !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new Refused(`The passport's '${name}' is not a date.`);
+    if (typeof v !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new Refused("malformed_claims", `The passport's '${name}' is not a date.`);
     const d = new Date(v + "T00:00:00Z");
-    if (isNaN(d) || d.toISOString().slice(0, 10) !== v) throw new Refused(`The passport's '${name}' is not a real date.`);
+    if (isNaN(d) || d.toISOString().slice(0, 10) !== v) throw new Refused("malformed_claims", `The passport's '${name}' is not a real date.`);
     return v;
   }
   function checkClaims(c) {
-    if (!c || typeof c !== "object" || Array.isArray(c)) throw new Refused("The passport data is not a JSON object.");
+    if (!c || typeof c !== "object" || Array.isArray(c)) throw new Refused("malformed_claims", "The passport data is not a JSON object.");
     str(c.iss, "iss", 255);
-    if (typeof c.jti !== "string" || !/^[A-Za-z0-9_-]{8,64}$/.test(c.jti)) throw new Refused("The passport's identifier is missing or malformed.");
+    if (typeof c.jti !== "string" || !/^[A-Za-z0-9_-]{8,64}$/.test(c.jti)) throw new Refused("malformed_claims", "The passport's identifier is missing or malformed.");
     for (const k of ["iat", "exp"]) {
-      if (!isInt(c[k]) || c[k] < 0 || c[k] >= 2 ** 41) throw new Refused(`The passport's '${k}' is missing or not a time.`);
+      if (!isInt(c[k]) || c[k] < 0 || c[k] >= 2 ** 41) throw new Refused("malformed_claims", `The passport's '${k}' is missing or not a time.`);
     }
-    if (c.exp <= c.iat) throw new Refused("The passport expires before it was issued.");
-    if (c.v !== 1) throw new Refused("This passport uses a format version this verifier does not know.");
-    if (!c.n || typeof c.n !== "object" || Array.isArray(c.n)) throw new Refused("The passport has no holder name.");
+    if (c.exp <= c.iat) throw new Refused("malformed_claims", "The passport expires before it was issued.");
+    if (c.v !== 1) throw new Refused("unknown_version", "This passport uses a format version this verifier does not know.");
+    if (!c.n || typeof c.n !== "object" || Array.isArray(c.n)) throw new Refused("malformed_claims", "The passport has no holder name.");
     str(c.n.g, "given name", 100, false);
     str(c.n.f, "family name", 100);
     if (c.cc !== undefined && c.cc !== null) {
       const total = FRAMEWORK_STANDARDS[c.cc && c.cc.fw];
       if (typeof c.cc !== "object" || !total || !Object.prototype.hasOwnProperty.call(FRAMEWORK_STANDARDS, c.cc.fw)) {
-        throw new Refused("The passport's Care Certificate framework is not 2015 or 2025.");
+        throw new Refused("malformed_claims", "The passport's Care Certificate framework is not 2015 or 2025.");
       }
-      if (!isInt(c.cc.s) || c.cc.s < 0 || c.cc.s >= 2 ** total) throw new Refused("The passport's list of standards met is malformed.");
+      if (!isInt(c.cc.s) || c.cc.s < 0 || c.cc.s >= 2 ** total) throw new Refused("malformed_claims", "The passport's list of standards met is malformed.");
       if (c.cc.d !== undefined && c.cc.d !== null) isoDate(c.cc.d, "award date");
     }
     const dt = c.dt === undefined ? [] : c.dt;
-    if (!Array.isArray(dt) || dt.length > 16) throw new Refused("The passport's competencies are malformed.");
+    if (!Array.isArray(dt) || dt.length > 16) throw new Refused("malformed_claims", "The passport's competencies are malformed.");
     for (const item of dt) {
       if (!Array.isArray(item) || item.length !== 3 || typeof item[0] !== "string" || !item[0].length || item[0].length > 60 || !LEVELS.includes(item[1])) {
-        throw new Refused("A competency on the passport is malformed.");
+        throw new Refused("malformed_claims", "A competency on the passport is malformed.");
       }
       isoDate(item[2], "competency valid-until date");
     }
     const st = c.st;
     if (!Array.isArray(st) || st.length !== 2 || !st.every((x) => isInt(x) && x >= 0 && x < 2 ** 31)) {
-      throw new Refused("The passport's status pointer is missing or malformed.");
+      throw new Refused("malformed_claims", "The passport's status pointer is missing or malformed.");
     }
     return c;
   }
 
   async function decode(token) {
     const [h, p, s] = token.split(".");
-    if (h.length > 512) throw new Refused("The token header is too long.");
+    if (h.length > 512) throw new Refused("header_too_long", "The token header is too long.");
     const header = parseJSON(utf8(b64uDecode(h, "token header"), "token header"), "token header");
-    if (!header || typeof header !== "object" || Array.isArray(header)) throw new Refused("The token header is not a JSON object.");
+    if (!header || typeof header !== "object" || Array.isArray(header)) throw new Refused("header_not_object", "The token header is not a JSON object.");
     const extra = Object.keys(header).filter((k) => !HEADER_MEMBERS.includes(k)).sort();
-    if (extra.length) throw new Refused(`The token header carries ${extra.join(", ")}, which passports never use.`);
-    if (header.alg !== "ES256") throw new Refused(`The token uses the algorithm '${String(header.alg).slice(0, 20)}'; only ES256 is accepted.`);
-    if (header.typ !== "ccp+jwt") throw new Refused("The token is not a care passport (wrong 'typ').");
-    if (header.zip !== "DEF") throw new Refused("The token is not compressed as passports are.");
-    if (typeof header.kid !== "string" || !/^[A-Za-z0-9_-]{1,128}$/.test(header.kid)) throw new Refused("The token's key identifier is malformed.");
+    if (extra.length) throw new Refused("header_extra_members", `The token header carries ${extra.join(", ")}, which passports never use.`);
+    if (header.alg !== "ES256") throw new Refused("wrong_algorithm", `The token uses the algorithm '${String(header.alg).slice(0, 20)}'; only ES256 is accepted.`);
+    if (header.typ !== "ccp+jwt") throw new Refused("wrong_type", "The token is not a care passport (wrong 'typ').");
+    if (header.zip !== "DEF") throw new Refused("not_compressed", "The token is not compressed as passports are.");
+    if (typeof header.kid !== "string" || !/^[A-Za-z0-9_-]{1,128}$/.test(header.kid)) throw new Refused("bad_key_id", "The token's key identifier is malformed.");
     const raw = await decompress(b64uDecode(p, "passport data"), "deflate-raw", INFLATE_CAP,
       "The passport data decompresses to more than 64 KB.", "The passport data is damaged (it does not decompress).");
     const claims = checkClaims(parseJSON(utf8(raw, "passport data"), "passport data"));
     const sig = b64uDecode(s, "signature");
-    if (sig.length !== 64) throw new Refused("The signature has the wrong length (it must be a raw 64-byte ES256 signature).");
+    if (sig.length !== 64) throw new Refused("bad_signature_length", "The signature has the wrong length (it must be a raw 64-byte ES256 signature).");
     return { header, claims, signingInput: enc.encode(`${h}.${p}`), sig };
   }
 
@@ -182,14 +187,14 @@
   }
   async function verifyCompact(jws, keys, typ) {
     const parts = String(jws).trim().split(".");
-    if (parts.length !== 3) throw new Refused("not a JWS");
+    if (parts.length !== 3) throw new Refused("damaged_data", "not a JWS");
     const header = parseJSON(utf8(b64uDecode(parts[0], "header"), "header"), "header");
     const names = Object.keys(header || {}).sort().join(",");
-    if (names !== "alg,kid,typ" || header.alg !== "ES256" || header.typ !== typ) throw new Refused("unexpected header");
+    if (names !== "alg,kid,typ" || header.alg !== "ES256" || header.typ !== typ) throw new Refused("damaged_data", "unexpected header");
     const key = keys[header.kid];
-    if (!key || key.status === "compromised") throw new Refused("unknown or compromised key");
+    if (!key || key.status === "compromised") throw new Refused("unknown_key", "unknown or compromised key");
     const ok = await es256(key, enc.encode(`${parts[0]}.${parts[1]}`), b64uDecode(parts[2], "signature"));
-    if (!ok) throw new Refused("bad signature");
+    if (!ok) throw new Refused("bad_signature", "bad signature");
     return b64uDecode(parts[1], "payload");
   }
 
@@ -226,13 +231,19 @@
       try {
         const pinned = keysOf([keyDoc.body, ...(keyDoc.body.previous || [])]);
         const payload = parseJSON(utf8(await verifyCompact(bundle.body, pinned, "ccp-trust+jwt"), "bundle"), "bundle");
-        for (const entry of Array.isArray(payload.issuers) ? payload.issuers : []) {
-          if (!entry || typeof entry.iss !== "string") continue;
-          trust.issuers[entry.iss] = { iss: entry.iss, name: String(entry.name || entry.iss), keys: keysOf(entry.keys),
-            own: entry.iss === OWN_ISS, asOf: payload.iat };
-        }
         const scheme = payload.scheme || {};
         trust.endorsers = Array.isArray(scheme.endorsers) ? scheme.endorsers.filter((e) => typeof e === "string") : [];
+        const version = payload.v === undefined ? 1 : payload.v;
+        for (const entry of Array.isArray(payload.issuers) ? payload.issuers : []) {
+          if (!entry || typeof entry.iss !== "string") continue;
+          // Endorsers belong to the issuer they are listed under (format 2). A format 1 bundle only had the
+          // scheme's own partners, which endorse the bundle's own issuer and no other.
+          const endorsers = version === 1 ? (entry.iss === payload.iss ? trust.endorsers.slice() : [])
+            : (Array.isArray(entry.endorsers) ? entry.endorsers : [])
+              .map((e) => (e && typeof e.name === "string" ? e.name.trim() : "")).filter(Boolean);
+          trust.issuers[entry.iss] = { iss: entry.iss, name: String(entry.name || entry.iss), keys: keysOf(entry.keys),
+            own: entry.iss === OWN_ISS, asOf: payload.iat, endorsers };
+        }
         trust.scheme = String(scheme.name || "");
         trust.asOf = isInt(payload.iat) ? payload.iat : null;
         trust.expires = isInt(payload.exp) ? payload.exp : null;
@@ -240,7 +251,8 @@
       } catch (e) { /* a bad bundle is ignored: we fall back to this site's own keys */ }
     }
     if (jwks && jwks.body) {  // this site's own keys, same origin: always trusted, freshest copy wins
-      const mine = trust.issuers[OWN_ISS] || { iss: OWN_ISS, name: OWN_NAME, keys: Object.create(null), own: true, asOf: null };
+      const mine = trust.issuers[OWN_ISS] || { iss: OWN_ISS, name: OWN_NAME, keys: Object.create(null), own: true, asOf: null,
+        endorsers: [] };
       mine.keys = Object.assign(Object.create(null), mine.keys, keysOf(jwks.body.keys));
       trust.issuers[OWN_ISS] = mine;
       if (trust.asOf === null) trust.offline = jwks.fromCache;
@@ -290,6 +302,13 @@
     return out;
   }
 
+  function said(result, code, detail, params) {
+    const template = own(WORDING.reasons || {}, code) ? WORDING.reasons[code] : (WORDING.reasons || {}).damaged_data || "";
+    let reason = String(template);
+    for (const [k, v] of Object.entries(params || {})) reason = reason.split(`{${k}}`).join(v);
+    return { result, reason_code: code, reason, reason_detail: detail || "" };
+  }
+
   async function verifyText(text) {
     const now = Math.floor(Date.now() / 1000);
     const trust = await loadTrust();
@@ -303,31 +322,33 @@
     let d;
     try { d = await decode(extractToken(text)); }
     catch (e) {
-      if (e instanceof Refused) return Object.assign(base, { result: "invalid", reason: e.message });
+      if (e instanceof Refused) return Object.assign(base, said("invalid", e.code, e.message));
       throw e;
     }
     const { header, claims } = d;
     const issuer = trust.issuers[claims.iss];
     if (!issuer) {
-      return Object.assign(base, { result: "untrusted_issuer", issuer: { iss: claims.iss, name: null, trusted: false },
-        reason: "This passport was not issued by an organisation this verifier trusts, so its contents cannot be relied on." });
+      return Object.assign(base, { issuer: { iss: claims.iss, name: null, trusted: false } },
+        said("untrusted_issuer", "untrusted_issuer", `${String(claims.iss).slice(0, 100)} is not in this page's trust data.`));
     }
-    const issuerJson = { iss: issuer.iss, name: issuer.name, trusted: true, endorsers: trust.endorsers.slice(),
-      scheme: trust.scheme, key_id: header.kid };
+    // Endorsers: the ones our trust data records for THIS issuer (never the token, never another issuer's).
+    const issuerJson = { iss: issuer.iss, name: issuer.name, trusted: true, endorsers: (issuer.endorsers || []).slice(),
+      scheme: issuer.own ? trust.scheme : issuer.name, key_id: header.kid };
     const key = issuer.keys[header.kid];
-    if (!key) return Object.assign(base, { result: "invalid", issuer: issuerJson,
-      reason: "The passport is signed with a key its issuer has not published (forged, or this verifier's trust data is out of date)." });
-    if (key.status === "compromised") return Object.assign(base, { result: "invalid", issuer: issuerJson,
-      reason: "The passport is signed with a key its issuer reported as compromised; it cannot be trusted. Ask the holder for a new passport." });
-    if (!(await es256(key, d.signingInput, d.sig))) return Object.assign(base, { result: "invalid", issuer: issuerJson,
-      reason: "The signature does not match: the passport has been altered or forged." });
+    if (!key) return Object.assign(base, { issuer: issuerJson }, said("invalid", "unknown_key",
+      "The passport is signed with a key its issuer has not published (forged, or this page's trust data is out of date)."));
+    if (key.status === "compromised") return Object.assign(base, { issuer: issuerJson }, said("invalid", "compromised_key",
+      "The passport is signed with a key its issuer reported as compromised."));
+    if (!(await es256(key, d.signingInput, d.sig))) return Object.assign(base, { issuer: issuerJson }, said("invalid",
+      "bad_signature", "The signature does not match: the passport has been altered or forged."));
     if ((isInt(key.nbf) && claims.iat < key.nbf - LEEWAY) || (isInt(key.exp) && claims.iat > key.exp + LEEWAY)) {
-      return Object.assign(base, { result: "invalid", issuer: issuerJson,
-        reason: "The passport claims an issue date outside the period its signing key was in use." });
+      return Object.assign(base, { issuer: issuerJson }, said("invalid", "outside_key_window",
+        "The passport claims an issue date outside the period its signing key was in use."));
     }
-    if (claims.iat > now + LEEWAY) return Object.assign(base, { result: "invalid", issuer: issuerJson,
-      reason: "The passport says it was issued in the future. Check this device's date and time." });
-    const out = Object.assign(base, { issuer: issuerJson, passport: facts(claims) });
+    if (claims.iat > now + LEEWAY) return Object.assign(base, { issuer: issuerJson }, said("invalid", "issued_in_future",
+      "The passport says it was issued in the future."));
+    const passport = Object.assign(facts(claims), { competencies_withheld: false });
+    const out = Object.assign(base, { issuer: issuerJson, passport });
     const found = {};
     const snaps = [];
     await Promise.all(["revocation", "suspension", "refresh"].map(async (purpose) => {
@@ -335,50 +356,68 @@
       if (snap) { snaps.push(snap); found[purpose] = bitAt(snap.bits, claims.st[1]); } else found[purpose] = null;
     }));
     const asOf = snaps.length ? Math.min(...snaps.map((s) => s.iat)) : null;
-    const stale = snaps.some((s) => s.exp < now);
+    const ageSeconds = asOf === null ? null : Math.max(0, now - asOf);
+    // Not relied on when past its own lifetime or older than the refresh period (VERIFY_STATUS_MAX_AGE_HOURS).
+    const stale = snaps.some((s) => s.exp < now) || (ageSeconds !== null && ageSeconds > STATUS_MAX_AGE);
     out.status = { checked: snaps.length === 3 && !Object.values(found).includes(null) && !stale, as_of: iso(asOf),
-      age_seconds: asOf === null ? null : Math.max(0, now - asOf), stale };
-    if (found.revocation) return Object.assign(out, { result: "revoked", reason: "The issuer has revoked this passport. It is genuine but no longer valid." });
-    if (found.suspension) return Object.assign(out, { result: "suspended", reason: "The issuer has suspended this passport while something is looked into." });
-    if (claims.exp < now - LEEWAY) return Object.assign(out, { result: "expired", reason: `The passport expired on ${iso(claims.exp).slice(0, 10)}.` });
-    if (found.refresh) return Object.assign(out, { result: "superseded", reason: "The passport is genuine but a newer one has been issued; ask the holder for their current passport." });
-    if (!out.status.checked) {
-      const why = asOf === null ? "its revocation status could not be checked (no status data on this device)."
-        : `its revocation status is only known as of ${formatDateTime(asOf)} (${age(now - asOf)} old).`;
-      return Object.assign(out, { result: "valid_status_unknown", reason: "The passport is genuine and in date, but " + why });
+      age_seconds: ageSeconds, stale, max_age_seconds: STATUS_MAX_AGE };
+    let answer;
+    if (found.revocation) answer = said("revoked", "revoked", "The issuer's revocation list has this passport's bit set.");
+    else if (found.suspension) answer = said("suspended", "suspended", "The issuer's suspension list has this passport's bit set.");
+    else if (claims.exp < now - LEEWAY) answer = said("expired", "expired", `exp ${iso(claims.exp)} is past.`,
+      { expired_on: formatDate(iso(claims.exp)) });
+    else if (found.refresh) answer = said("superseded", "superseded", "The issuer's refresh list has this passport's bit set.");
+    else if (!out.status.checked) {
+      if (asOf === null) answer = said("valid_status_unknown", "status_unavailable", "No status data on this device.");
+      else if (stale) answer = said("valid_status_unknown", "status_stale", `Status data from ${iso(asOf)} is out of date.`,
+        { age: age(ageSeconds), as_of: whenWords(asOf, now) });
+      else answer = said("valid_status_unknown", "status_unavailable", "Some status lists could not be read.");
+    } else {
+      answer = said("valid", "valid", "Signature, issuer, dates and all three status lists checked.",
+        { as_of: whenWords(asOf, now) });
     }
-    return Object.assign(out, { result: "valid", reason: "The passport is genuine, in date, and has not been revoked or replaced." });
+    if ((WORDING.not_current || []).includes(answer.result) && passport.competencies.length) {
+      passport.competencies = [];
+      passport.competencies_withheld = true;
+    }
+    return Object.assign(out, answer);
   }
 
   // --- rendering ----------------------------------------------------------------------------------
-  const STATE_VIEW = {
-    valid: ["green", "✓", "Valid passport"],
-    valid_status_unknown: ["amber", "!", "Genuine, but not checked for withdrawal"],
-    superseded: ["amber", "!", "Replaced by a newer passport"],
-    expired: ["red", "✗", "Expired passport"],
-    revoked: ["red", "✗", "Revoked passport"],
-    suspended: ["red", "✗", "Suspended passport"],
-    untrusted_issuer: ["red", "✗", "Not from an issuer we trust"],
-    invalid: ["red", "✗", "Not valid: damaged or forged"],
-  };
+  const STATES = WORDING.states || {};
+  const INVALID_VIEW = { colour: "red", icon: "✗", title: "Not valid: damaged or forged" };
   const dateFmt = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "Europe/London" });
   const dateTimeFmt = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "Europe/London" });
   function formatDate(isoDate) { return isoDate ? dateFmt.format(new Date(isoDate.length === 10 ? isoDate + "T12:00:00Z" : isoDate)) : ""; }
   function formatDateTime(ts) { return dateTimeFmt.format(new Date(ts * 1000)); }
+  // Same words as passport/verify/wording.py: age_words and when_words.
   function age(seconds) {
-    if (seconds < 90) return "less than 2 minutes";
-    if (seconds < 5400) return `${Math.round(seconds / 60)} minutes`;
-    if (seconds < 172800) return `${Math.round(seconds / 3600)} hours`;
+    seconds = Math.max(0, Math.floor(seconds));
+    if (seconds < 60) return "less than a minute";
+    if (seconds < 5400) { const n = Math.max(1, Math.round(seconds / 60)); return `${n} minute${n !== 1 ? "s" : ""}`; }
+    if (seconds < 172800) { const n = Math.round(seconds / 3600); return `${n} hour${n !== 1 ? "s" : ""}`; }
     return `${Math.round(seconds / 86400)} days`;
+  }
+  const ukDay = new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone: "Europe/London" });
+  const ukClock = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "Europe/London" });
+  function whenWords(ts, now) {
+    const day = ukDay.format(new Date(ts * 1000)), today = ukDay.format(new Date(now * 1000));
+    const yesterday = new Date(Date.parse(today + "T12:00:00Z") - 86400000).toISOString().slice(0, 10);
+    const clock = ukClock.format(new Date(ts * 1000));
+    if (day === today) return `${clock} today`;
+    if (day === yesterday) return `${clock} yesterday`;
+    return `${clock} on ${formatDate(day)}`;
   }
   const $ = (id) => document.getElementById(id);
   function setText(id, text) { $(id).textContent = text || ""; }
 
   function render(r, where) {
-    const [colour, icon, title] = own(STATE_VIEW, r.result) ? STATE_VIEW[r.result] : STATE_VIEW.invalid;
+    const view = own(STATES, r.result) ? STATES[r.result] : INVALID_VIEW;
+    const colour = view.colour, icon = view.icon, title = view.title;
     const box = $("result");
     box.className = `vp-result vp-result--${colour}`;
     box.dataset.verificationResult = r.result;
+    box.dataset.reasonCode = r.reason_code || "";
     setText("result-icon", icon);
     setText("result-title", title);
     setText("result-reason", r.reason);
@@ -414,6 +453,10 @@
         tbody.appendChild(tr);
       }
       $("competencies-block").hidden = !p.competencies.length;
+      $("tasks-withheld").hidden = !p.competencies_withheld;
+      setText("tasks-withheld", p.competencies_withheld ? WORDING.tasks_withheld : "");
+      setText("what-certified", (WORDING.not_current || []).includes(r.result)
+        ? "What the passport stated (not current)" : "What is certified");
       setText("issued-at", formatDate(p.issued_at));
       setText("expires-at", formatDate(p.expires_at));
       setText("passport-id", p.id);
@@ -422,13 +465,14 @@
     if (r.issuer && r.issuer.trusted) {
       setText("issuer-name", `${r.issuer.name} (${r.issuer.iss})`);
       setText("endorsers", r.issuer.endorsers && r.issuer.endorsers.length
-        ? `Endorsed by ${r.issuer.endorsers.join(", ")}${r.issuer.scheme ? " in the " + r.issuer.scheme : ""}.` : "");
+        ? `Endorsed by ${r.issuer.endorsers.join(", ")}${r.issuer.scheme && r.issuer.scheme !== r.issuer.name ? " in the " + r.issuer.scheme : ""}.`
+        : "No endorsing organisations are recorded for this issuer.");
     }
     const parts = [];
     if (r.status && r.status.as_of) {
-      parts.push(`Withdrawal status as of ${formatDateTime(Date.parse(r.status.as_of) / 1000)}` +
-        (r.status.stale ? ` (${age(r.status.age_seconds)} old – out of date).` : "."));
-    } else if (p) parts.push("Withdrawal status could not be checked.");
+      parts.push(`Information about withdrawn passports from ${formatDateTime(Date.parse(r.status.as_of) / 1000)}` +
+        ` (${age(r.status.age_seconds)} old${r.status.stale ? ", too old to rely on" : ""}).`);
+    } else if (p) parts.push("Whether the passport has been withdrawn could not be checked.");
     if (r.trust && r.trust.as_of) parts.push(`Trust data from ${formatDateTime(Date.parse(r.trust.as_of) / 1000)} (${age(r.trust.age_seconds)} old${r.trust.stale ? ", out of date" : ""}).`);
     parts.push(`Checked ${formatDateTime(Date.parse(r.checked_at) / 1000)} by this device's clock.`);
     setText("data-age", parts.join(" "));
@@ -448,8 +492,8 @@
     const started = performance.now();
     let result;
     try { result = await verifyText(text); }
-    catch (e) { result = { result: "invalid", reason: "The passport could not be read.", passport: null, issuer: null,
-      checked_at: iso(Math.floor(Date.now() / 1000)), status: {}, trust: {} }; }
+    catch (e) { result = Object.assign({ passport: null, issuer: null, checked_at: iso(Math.floor(Date.now() / 1000)),
+      status: {}, trust: {} }, said("invalid", "unreadable", String(e && e.message || e))); }
     const ms = performance.now() - started;
     render(result, where);
     $("result").dataset.verifyMs = ms.toFixed(2);
