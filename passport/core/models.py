@@ -343,3 +343,15 @@ class StandardAchievement(Base):
         sa.CheckConstraint(_in("source", RECORD_SOURCES), name="source"),
         sa.CheckConstraint("standard_number BETWEEN 1 AND 16", name="number"),
     )
+
+
+class RateCounter(Base):
+    """A throttle counter shared by every process: attempts under ``key`` in the window that began at
+    ``window_start`` and ends at ``expires_at`` (see passport.core.throttle). Not history: expired rows
+    are deleted."""
+
+    __tablename__ = "core_rate_counter"
+    key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    count: Mapped[int] = mapped_column(default=0)
