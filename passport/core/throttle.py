@@ -246,6 +246,14 @@ def begin(rule: Rule, email: str, address: str | None = None, *, app: Flask | No
     return Attempt(store, acct, addr)
 
 
+def clear_account(rule: Rule, email: str, *, app: Flask | None = None) -> None:
+    """Forget the counted attempts of ``rule`` for ``email`` (in the caller's transaction): used when a
+    password reset succeeds, so the new password works at once."""
+    app = app or current_app
+    if app.config.get("RATELIMIT_ENABLED", True):
+        store_for(app).clear(f"throttle/{rule.name}/account/{account_key(app, email)}")
+
+
 def _refusal(message: str, until: datetime, now: datetime) -> Throttled:
     seconds = max(1, math.ceil((until - now).total_seconds()))
     return Throttled(message.format(wait=wait_in_words(seconds)), seconds)

@@ -88,13 +88,14 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.reset_password(dbm.session, current_app.config["SECRET_KEY"], token, form.password.data,
-                                    current_app.config["PASSWORD_RESET_MAX_AGE"])
+            user = accounts.reset_password(dbm.session, current_app.config["SECRET_KEY"], token,
+                                           form.password.data, current_app.config["PASSWORD_RESET_MAX_AGE"])
         except ServiceError as exc:
             dbm.session.rollback()
             (form.password.errors if "password" in exc.fields else form.form_errors).append(
                 exc.fields.get("password", exc.message))
             return render_template("core/reset.html", form=form), 400
+        throttle.clear_account(throttle.SIGN_IN, user.person.email)  # the new password works at once
         dbm.session.commit()
         flash("Your password has been changed. Sign in with your new password.", "info")
         return redirect(url_for("core.login"))
