@@ -232,13 +232,13 @@ def begin(rule: Rule, email: str, address: str | None = None, *, app: Flask | No
         limit = _limit(app, rule.address_setting)
         count, until = store.hit(addr, limit.get_expiry(), now)
         if count > limit.amount:
-            raise _refusal(rule.address_message, until, now)
+            raise _refusal(rule.address_message, until, now, limit)
         limit = _limit(app, rule.account_setting)
         count, until = store.hit(acct, limit.get_expiry(), now)
         if count > limit.amount:
             # Attempts refused for the account do not count against everyone else at the address.
             store.refund(addr, now)
-            raise _refusal(rule.account_message, until, now)
+            raise _refusal(rule.account_message, until, now, limit)
     except Throttled:
         store.commit()
         raise
@@ -254,6 +254,7 @@ def clear_account(rule: Rule, email: str, *, app: Flask | None = None) -> None:
         store_for(app).clear(f"throttle/{rule.name}/account/{account_key(app, email)}")
 
 
-def _refusal(message: str, until: datetime, now: datetime) -> Throttled:
-    seconds = max(1, math.ceil((until - now).total_seconds()))
+def _refusal(message: str, until: datetime, now: datetime, limit: RateLimitItem) -> Throttled:
+    # Redis reports whole seconds to live from its own "now": never say more than the window's length.
+    seconds = min(limit.get_expiry(), max(1, math.ceil((until - now).total_seconds())))
     return Throttled(message.format(wait=wait_in_words(seconds)), seconds)

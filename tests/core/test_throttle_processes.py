@@ -1,10 +1,13 @@
 """The sign-in throttle counts across processes: the app served by gunicorn with several worker processes
 (as in production), the counters in the database table, and twelve failed sign-ins for one account sent
-at once. Exactly the limit gets through, not the limit once per worker."""
+at once. Exactly the limit gets through, not the limit once per worker. The same with the counters in
+Redis, when redis-server and the redis client are installed (the suite does not need them)."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,6 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from http.cookiejar import CookieJar
 from pathlib import Path
 
@@ -41,10 +45,40 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
+@contextmanager
+def redis_server(tmp_path):
+    """A private redis-server on a free port, if Redis and its Python client are installed."""
+    binary = shutil.which("redis-server")
+    if binary is None or importlib.util.find_spec("redis") is None:
+        pytest.skip("Redis run: needs redis-server and the redis client (the `redis` extra)")
+    port = _free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("redis-server did not start")
+                time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "redis"])
+def backend(request, tmp_path):
+    """(database URL, extra settings): the counters in SQLite, in PostgreSQL, or in Redis."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/throttle.sqlite"
+        yield f"sqlite:///{tmp_path}/throttle.sqlite", {}
+        return
+    if request.param == "redis":
+        with redis_server(tmp_path) as url:
+            yield f"sqlite:///{tmp_path}/throttle.sqlite", {"RATELIMIT_STORAGE_URI": url}
         return
     base = os.environ.get("PASSPORT_TEST_DATABASE_URL")
     if not base or not base.startswith("postgresql"):
@@ -53,20 +87,32 @@ def database_url(request, tmp_path):
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield base.rsplit("/", 1)[0] + "/" + name
+    yield base.rsplit("/", 1)[0] + "/" + name, {}
     with admin.connect() as c:
         c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
 @pytest.fixture
-def served(database_url, tmp_path):
+def keep_limiter():
+    """Creating another app re-points the one module-level Flask-Limiter at that app's storage: put the
+    test session's storage back afterwards (it would otherwise be a Redis server that has stopped)."""
+    from passport.core.auth import limiter
+
+    saved = limiter._storage, limiter._limiter
+    yield
+    limiter._storage, limiter._limiter = saved
+
+
+@pytest.fixture
+def served(backend, tmp_path, keep_limiter):
     """gunicorn with WORKERS sync workers on a free port; yields (base URL, access log path, emails)."""
     from passport.cli import upgrade
     from passport.core.models import Organisation, Person, User
 
+    database_url, extra = backend
     config = {"DATABASE_URL": database_url, "SECRET_KEY": "throttle-test-" + "z" * 32,
-              "KEY_DIR": str(tmp_path / "keys"), "PUBLIC_URL": "http://127.0.0.1"}
+              "KEY_DIR": str(tmp_path / "keys"), "PUBLIC_URL": "http://127.0.0.1", **extra}
     app = create_app(config)
     upgrade(app)
     with app.app_context():
@@ -154,3 +200,32 @@ def test_failures_are_counted_once_across_worker_processes(served):
         time.sleep(0.1)
     assert len(posts) == ATTEMPTS + 2
     assert len({pid for pid, *_ in posts[:ATTEMPTS]}) >= 2, posts
+
+
+def test_one_storage_setting_puts_every_counter_in_redis(tmp_path, keep_limiter):
+    """With a redis:// RATELIMIT_STORAGE_URI the sign-in throttle and Flask-Limiter (the verify API's
+    per-client limit) both count in Redis, and the database table is not used."""
+    from limits.storage import RedisStorage
+
+    from passport.cli import upgrade
+    from passport.core import throttle
+    from passport.core.auth import limiter
+    from passport.core.models import RateCounter
+
+    with redis_server(tmp_path) as url:
+        app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/r.sqlite", "RATELIMIT_STORAGE_URI": url,
+                          "KEY_DIR": str(tmp_path / "keys")})
+        upgrade(app)
+        store = throttle.store_for(app)
+        assert isinstance(store, throttle.LimitsStore) and isinstance(store.storage, RedisStorage)
+        assert isinstance(limiter.storage, RedisStorage)
+        with app.test_request_context("/sign-in", environ_base={"REMOTE_ADDR": "203.0.113.9"}):
+            for _ in range(5):
+                throttle.begin(throttle.SIGN_IN, "someone@example.test")
+            with pytest.raises(throttle.Throttled) as refused:
+                throttle.begin(throttle.SIGN_IN, "someone@example.test")
+            assert 14 * 60 < refused.value.retry_after <= 15 * 60
+            throttle.begin(throttle.SIGN_IN, "colleague@example.test").succeeded()
+            assert dbm.session.scalar(sa.select(sa.func.count()).select_from(RateCounter)) == 0
+            dbm.session.remove()
+        dbm.get_engine(app).dispose()
