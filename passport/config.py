@@ -31,10 +31,18 @@ def defaults(instance_path: str) -> dict:
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead: a long form on a phone still submits
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
-        # Sign-in throttling (Flask-Limiter). Use redis://... when running more than one process.
+        # Throttling (passport.core.throttle, and Flask-Limiter for the verify API). One store for every
+        # counter: with memory:// the sign-in and reset counters go in the database table core_rate_counter
+        # (shared by all processes) and the verify counters stay per process; redis://... puts them all in Redis.
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_ENABLED": True,
-        "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
+        # Failed sign-ins per account (the e-mail address typed, known or not) and per client address;
+        # the address limit is high because a whole care home often shares one address.
+        "LOGIN_ACCOUNT_LIMIT": "5 per 15 minutes",
+        "LOGIN_ADDRESS_LIMIT": "100 per 15 minutes",
+        # Password-reset requests (each may send a mail) per e-mail address and per client address.
+        "PASSWORD_RESET_ACCOUNT_LIMIT": "3 per hour",
+        "PASSWORD_RESET_ADDRESS_LIMIT": "30 per hour",
         # Mail. With MAIL_SERVER unset, mail is printed to the console (development).
         "MAIL_SERVER": None,
         "MAIL_PORT": 25,

@@ -1,4 +1,5 @@
-"""Sign-in plumbing: Flask-Login, CSRF, sign-in rate limits, security headers, and view guards."""
+"""Sign-in plumbing: Flask-Login, CSRF, rate limits (Flask-Limiter for the verify API; sign-in and password
+reset through passport.core.throttle), security headers, and view guards."""
 from __future__ import annotations
 
 from functools import wraps
@@ -11,6 +12,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from passport import db as dbm
+from passport.core import throttle
 from passport.core.access import Principal, has_role
 
 login_manager = LoginManager()
@@ -77,3 +79,4 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)
+    throttle.init_app(app)

@@ -462,3 +462,15 @@ class RegistrationConfirmer(Base):
         sa.Index("uq_core_registration_confirmer_open", "person_id", "org_id", unique=True,
                  sqlite_where=sa.text("ended_at IS NULL"), postgresql_where=sa.text("ended_at IS NULL")),
     )
+
+
+class RateCounter(Base):
+    """A throttle counter shared by every process: attempts under ``key`` in the window that began at
+    ``window_start`` and ends at ``expires_at`` (see passport.core.throttle). Not history: expired rows
+    are deleted."""
+
+    __tablename__ = "core_rate_counter"
+    key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    count: Mapped[int] = mapped_column(default=0)

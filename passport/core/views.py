@@ -5,9 +5,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required, login_user, logout_user
 
 from passport import db as dbm
-from passport.core import accounts, catalogue, services
+from passport.core import accounts, catalogue, services, throttle
 from passport.core.access import current_memberships, is_scheme_admin, orgs_with_role
-from passport.core.auth import current_principal, limiter, safe_next
+from passport.core.auth import current_principal, safe_next
 from passport.core.forms import ConfirmForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, TokenForm
 from passport.core.models import ROLE_LABELS, Organisation
 from passport.errors import ServiceError
@@ -18,21 +18,24 @@ from passport.web import add_dashboard_card, add_nav, dashboard_cards
 bp = Blueprint("core", __name__, template_folder="templates")
 
 
-def _login_failed(response) -> bool:
-    # Only failed attempts count toward the sign-in limit (a successful sign-in redirects).
-    return request.method == "POST" and response.status_code != 302
+def _throttled(template: str, form, exc: throttle.Throttled):
+    form.form_errors.append(exc.message)
+    return render_template(template, form=form), 429, {"Retry-After": str(exc.retry_after)}
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_login_failed,
-               error_message="Too many failed sign-in attempts. Wait a few minutes and try again.")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        try:
+            attempt = throttle.begin(throttle.SIGN_IN, form.email.data)
+        except throttle.Throttled as exc:
+            return _throttled("core/login.html", form, exc)
         user = accounts.authenticate(dbm.session, form.email.data, form.password.data)
         if user is not None:
+            attempt.succeeded()
             dbm.session.commit()
             session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
             login_user(user)
@@ -54,10 +57,13 @@ def logout():
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
-@limiter.limit("5 per minute", methods=["POST"])
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        try:
+            throttle.begin(throttle.PASSWORD_RESET, form.email.data)  # every request counts: each may send mail
+        except throttle.Throttled as exc:
+            return _throttled("core/forgot.html", form, exc)
         try:
             person = services.person_by_email(dbm.session, form.email.data)
             user = services.user_for(dbm.session, person)
@@ -82,13 +88,14 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.reset_password(dbm.session, current_app.config["SECRET_KEY"], token, form.password.data,
-                                    current_app.config["PASSWORD_RESET_MAX_AGE"])
+            user = accounts.reset_password(dbm.session, current_app.config["SECRET_KEY"], token,
+                                           form.password.data, current_app.config["PASSWORD_RESET_MAX_AGE"])
         except ServiceError as exc:
             dbm.session.rollback()
             (form.password.errors if "password" in exc.fields else form.form_errors).append(
                 exc.fields.get("password", exc.message))
             return render_template("core/reset.html", form=form), 400
+        throttle.clear_account(throttle.SIGN_IN, user.person.email)  # the new password works at once
         dbm.session.commit()
         flash("Your password has been changed. Sign in with your new password.", "info")
         return redirect(url_for("core.login"))
