@@ -301,7 +301,8 @@ def training_facts(claims: dict, today_: date) -> tuple[list[dict], dict | None]
         in_date = expires is None or expires >= today_
         subjects.append({
             "code": item[0], "name": SUBJECT_NAMES.get(item[0], f"Training category {item[0]}"),
-            "completed_on": done.isoformat(), "expires_on": expires.isoformat() if expires else None,
+            "completed_on": done.isoformat(), "completed_text": _long_date(done),
+            "expires_on": expires.isoformat() if expires else None,
             "in_date": in_date,
             "wording": ("In date, no refresher due" if expires is None else
                         f"In date until {_long_date(expires)}" if in_date else f"Expired on {_long_date(expires)}")})
