@@ -33,7 +33,7 @@ from passport.core.access import (
 from passport.core.catalogue_data import TRAINING_CATEGORIES
 from passport.core.models import Organisation, Person, TrainingCategory
 from passport.core.qualifications import current_qualification
-from passport.core.records import care_certificate_summary, current_records
+from passport.core.records import care_certificate_summary, current_record_dates
 from passport.core.services import get_scheme
 from passport.db import utcnow
 from passport.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -174,12 +174,11 @@ def set_passport_subjects(db: Session, principal: Principal | None, codes: list[
 
 def _subjects(db: Session, person_id: int, codes: list[int] | None = None) -> list[list]:
     """The person's in-date records in the passport subjects: ``[code, completed ISO, expires ISO or None]``."""
-    wanted = set(passport_subject_codes(db) if codes is None else codes)
+    wanted = passport_subject_codes(db) if codes is None else codes
     on = today()
-    out = []
-    for r in current_records(db, person_id):
-        if r.category_code in wanted and (r.expires_on is None or r.expires_on >= on) and r.completed_on <= on:
-            out.append([r.category_code, r.completed_on.isoformat(), r.expires_on.isoformat() if r.expires_on else None])
+    out = [[code, done.isoformat(), expires.isoformat() if expires else None]
+           for code, (done, expires) in current_record_dates(db, person_id, wanted).items()
+           if (expires is None or expires >= on) and done <= on]
     return sorted(out)[:wire.MAX_SUBJECTS]
 
 
