@@ -207,3 +207,53 @@ def test_printed_qr_decodes_at_200_dpi(db, home, issue, public_url, kind):
         img = page.render(scale=200 / 72).to_pil()
         texts += [r.text for r in zxingcpp.read_barcodes(img)]
     assert texts == [qr.qr_text(p.token, public_url, p.qr_mode)]
+
+
+@pytest.mark.browser
+def test_verify_page_reads_the_packed_qr_and_lists_training(tmp_path_factory, browser):
+    """The in-browser verifier rebuilds the token from the packed QR link and lists the subjects and the
+    qualification with in-date wording, on a phone-sized page."""
+    from passport import db as dbm
+    from passport.certificates import keys as keyring
+    from passport.core import services as core_services
+    from passport.core.models import Membership, Person
+    from tests.conftest import start_live_server
+
+    live, server = start_live_server(str(tmp_path_factory.mktemp("packed")), demo=False,
+                                     VERIFY_TRUST_CACHE_SECONDS=0, VERIFY_STATUS_CACHE_SECONDS=0)
+    try:
+        app = live.app
+        with app.app_context():
+            db = dbm.session
+            for purpose in ("passport", "trust"):
+                keyring.create_key(db, app.config["KEY_DIR"], purpose)
+            home = core_services.create_organisation(db, None, {"name": "The Oaks Care Home", "kind": "care_home"})
+            core_services.save_scheme(db, None, {"name": "North Wessex Care Passport Scheme", "cc_version": "2025",
+                                                 "quality_threshold": "", "members": [home.id], "endorsers": [home.id]})
+            person = Person(given_name="Zoë", family_name="O'Neill-Smith")
+            db.add(person)
+            db.flush()
+            db.add(Membership(person_id=person.id, org_id=home.id, role="worker", start_date=date(2022, 1, 1)))
+            db.flush()
+            add_subjects(db, person, home, SIXTEEN)
+            add_l2(db, person, home)
+            p = services.issue_passport(db, None, person.id, home.id, key_dir=app.config["KEY_DIR"],
+                                        public_url=app.config["PUBLIC_URL"], competencies=tasks(3))
+            link = qr.qr_text(p.token, app.config["PUBLIC_URL"], p.qr_mode)
+            db.commit()
+            dbm.session.remove()
+        assert "#p" in link
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        page.goto(link)
+        page.wait_for_selector("#result:not([hidden])")
+        assert page.get_attribute("#result", "data-verification-result") == "valid"
+        assert page.text_content("#holder-name") == "Zoë O'Neill-Smith"
+        rows = page.locator("#training tr")
+        assert rows.count() == 16
+        assert "Fire safety" in rows.nth(0).text_content() and "In date" in rows.nth(0).text_content()
+        assert "610/4009/5" in page.text_content("#qualification")
+        assert page.locator("#competencies tr").count() == 3
+        context.close()
+    finally:
+        server.shutdown()
