@@ -257,3 +257,48 @@ def test_verify_page_reads_the_packed_qr_and_lists_training(tmp_path_factory, br
         context.close()
     finally:
         server.shutdown()
+
+
+def test_show_to_a_checker_page(client, login, home, issue):
+    org, people = home
+    p = issue(people["worker"])
+    assert client.get("/certificates/my/show").status_code in (302, 401)  # signed out: no passport shown
+    login(client, people["worker"])
+    html = client.get("/certificates/my/show").get_data(as_text=True)
+    assert "Amelia Okonkwo-Richardson" in html and f"/certificates/passports/{p.id}/download/qr.svg" in html
+    assert "Show to a checker" in client.get("/certificates/my").get_data(as_text=True)
+    login(client, people["newbie"])  # no passport yet: back to My passport, which says so
+    assert client.get("/certificates/my/show").headers["Location"].endswith("/certificates/my")
+
+
+@pytest.mark.browser
+def test_show_to_a_checker_fits_a_phone_without_scrolling(live_server, browser, tmp_path):
+    """On a 390 x 844 phone the QR spans the width at the top, the name is visible, nothing scrolls; the
+    code on screen scans."""
+    from tests.conftest import sign_in
+
+    from passport import db as dbm
+    from passport.certificates.models import Passport
+    from passport.core.models import Person, User
+
+    with live_server.app.app_context():
+        row = dbm.session.query(Passport, Person).join(Person, Person.id == Passport.person_id).join(
+            User, User.person_id == Person.id).filter(Passport.superseded_at.is_(None),
+                                                      Passport.revoked_at.is_(None)).first()
+        email = row[1].email
+        dbm.session.remove()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    page = context.new_page()
+    sign_in(page, live_server, email)
+    page.goto(live_server.url + "/certificates/my/show")
+    page.wait_for_load_state("networkidle")
+    box = page.locator(".app-show__qr img").bounding_box()
+    assert box["y"] < 10 and box["width"] >= 0.95 * 390
+    name = page.locator(".app-show__name").bounding_box()
+    assert name["y"] + name["height"] <= 844
+    assert page.evaluate("document.documentElement.scrollHeight") <= 844
+    shot = tmp_path / "show.png"
+    page.screenshot(path=str(shot))
+    found = zxingcpp.read_barcodes(Image.open(shot))
+    assert len(found) == 1 and "/v#p" in found[0].text
+    context.close()
