@@ -84,7 +84,7 @@ def extract_token(text) -> str:
         try:
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError:
-            raise Refused("malformed_claims", "not_utf8", "The text is not UTF-8.") from None
+            raise Refused("not_utf8", "The text is not UTF-8.") from None
     if not isinstance(text, str):
         raise Refused("nothing_to_check", "Nothing to check: send the token as text.")
     if len(text) > MAX_INPUT_CHARS:
