@@ -21,6 +21,9 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     cfg.finalise(app)
+    from passport.escaping import lock_down_reportlab
+
+    lock_down_reportlab()  # reportlab never fetches a URL or reads a file because of markup
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
