@@ -2,7 +2,11 @@
 tests that check every medium escapes it (PDF, CSV, e-mail, pages). Each fits a 100-character name."""
 from __future__ import annotations
 
+import io
 import re
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # Broke the whole home's matrix.pdf with a 500 (reportlab's parser choked on the unclosed tag).
 BROKEN_TAG = '"><img src=x onerror=alert(2)>'
@@ -39,3 +43,57 @@ ALL = MARKUP + [FORMULA, UNICODE]
 
 # Tag-like text escaped for HTML: on a page it means markup was escaped twice (or user text as a tag).
 ESCAPED_TAG = re.compile(r"&lt;/?[a-z]+[ >/&]", re.IGNORECASE)
+
+
+# --- shared checks ---------------------------------------------------------------------------------
+
+# The smallest valid PNG (1 x 1 pixel): what a fetched "image" would be.
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000100ffff03000006000557bfab"
+                    "d40000000049454e44ae426082")
+
+
+@contextmanager
+def image_server():
+    """A real HTTP server on a free local port serving a PNG; yields (port, list of paths requested)."""
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(PNG)))
+            self.end_headers()
+            self.wfile.write(PNG)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], hits
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def pdf_facts(data: bytes) -> tuple[str, int, int]:
+    """(text without whitespace, link annotations, images) of a PDF, read back with pypdf. Compare the
+    text with :func:`flat` of what is expected: a long name may wrap anywhere in a narrow column."""
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    text, links, images = [], 0, 0
+    for page in reader.pages:
+        text.append(page.extract_text() or "")
+        links += sum(1 for a in (page.get("/Annots") or []) if a.get_object().get("/Subtype") == "/Link")
+        images += len(page.images)
+    return flat(" ".join(text)), links, images
+
+
+def flat(text: str) -> str:
+    """``text`` without whitespace, to find it in PDF text that wrapped over lines."""
+    return "".join(text.split())
