@@ -23,7 +23,8 @@ FORMULA = '=HYPERLINK("http://evil.example","x")'
 FORMULAS = ["=1+2", "+1", "-2", "@SUM(A1)", "\tx", "\rx"]
 # A line break in an e-mail header would add a header.
 HEADER_BREAK = "Fire safety\r\nBcc: victim@example.test"
-CONTROLS = "Nul\x00Bell\x07End"
+# Control characters PostgreSQL stores (NUL it refuses; validation refuses all of these in typed text).
+CONTROLS = "Bell\x07Esc\x1b[31mEnd"
 UNICODE = "Zoë Ó'Brien-Ng 👩‍⚕️"
 
 

@@ -11,6 +11,7 @@ import pytest
 from passport import audit
 from passport.core import records
 from passport.core.access import today
+from passport.core.models import Membership, Person
 from passport.escaping import FORMULA_START
 from tests import hostile
 
@@ -28,17 +29,15 @@ def hostile_home(db, world, image_server):
     names = hostile.MARKUP + [hostile.image_url(port), hostile.FORMULA]
     world.home.name = hostile.BROKEN_TAG + " Home"
     for i, name in enumerate(names):
-        w = world.workers[i % len(world.workers)] if i < len(world.workers) else None
-        if w is None:
-            from passport.core.models import Membership, Person
-
+        if i < len(world.workers):
+            w = world.workers[i]
+            w.given_name, w.family_name = name, "Hostile"
+        else:
             w = Person(given_name=name, family_name="Hostile", email=f"hostile{i}@example.test")
             db.add(w)
             db.flush()
             db.add(Membership(person_id=w.id, org_id=world.home.id, role="worker", job_role="care_worker",
                               start_date=today() - timedelta(days=100)))
-        else:
-            w.given_name, w.family_name = name, "Hostile"
         records.add_training_record(db, None, person_id=w.id, org_id=world.home.id, category_code=6,
                                     completed_on=today() - timedelta(days=30), source="manual",
                                     title=(name + " course")[:200], provider_name=hostile.LINK,
