@@ -269,6 +269,7 @@ def _refresh_mirror(db: Session, s: Settings, issuer: TrustedIssuer, list_id: in
         with _lock:
             _failed[url] = time.monotonic()
         return row
+    intend_to_write(db)  # also from GET /v/status-list and verifications
     row = row or StatusMirror(iss=issuer.iss, list_id=list_id, purpose=purpose)
     row.jwt, row.fetched_at = jws, utcnow()
     row.issued_at = datetime.fromtimestamp(snap.issued_at, timezone.utc)
