@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from passport import audit
 from passport.core import services as core_services
 from passport.core.access import Principal, is_scheme_admin
-from passport.db import utcnow
+from passport.db import intend_to_write, utcnow
 from passport.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from passport.verify import fetch, own
 from passport.verify.jose import JoseError
