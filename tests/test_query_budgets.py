@@ -32,7 +32,7 @@ BUDGETS = {
     "dashboard (manager)": 5,
     "dashboard (worker)": 3,
     "my passport": 13,
-    "training matrix": 13,
+    "training matrix": 11,
     "who can do it": 9,
     "person's training": 16,
     "person's page": 12,
