@@ -144,7 +144,7 @@ PY
 BENCH_TMP="$tmp" BENCH_DB="$db_label" BENCH_WORKERS="$workers" BENCH_CONNECTIONS="$connections" \
 BENCH_DURATION="$duration" BENCH_FLOOR_US="$floor" BENCH_PEOPLE="$people" \
 BENCH_CPU="$(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
-BENCH_SOURCE="$(git rev-parse --short=12 HEAD 2>/dev/null || echo '?')$([ -z "$(git status --porcelain -- passport 2>/dev/null)" ] || echo ' plus uncommitted changes')" \
+BENCH_SOURCE="$(git rev-parse --short=12 HEAD 2>/dev/null || echo '?')$([ -z "$(git status --porcelain --untracked-files=no -- passport 2>/dev/null)" ] || echo ' plus uncommitted changes')" \
 "$BIN/python" - <<'PY'
 import os, re, sys, time
 env = os.environ
