@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from passport.certificates import qr
 from passport.certificates.models import Artifact, Passport
 from passport.certificates.presentation import view_model
+from passport.db import intend_to_write
 from passport.escaping import pdf_text
 
 KINDS = {
@@ -62,6 +63,7 @@ def artifact(db: Session, p: Passport, kind: str, public_url: str) -> bytes:
     if row is not None:
         return row.content
     content = RENDERERS[kind](db, p, public_url)
+    intend_to_write(db)  # a cache fill, also from a GET
     try:
         with db.begin_nested():
             db.add(Artifact(passport_id=p.id, kind=kind, content=content))

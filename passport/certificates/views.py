@@ -10,7 +10,7 @@ from passport.certificates import bp, keys as keyring, openbadge, qr, render, se
 from passport.certificates.forms import IssueForm, RevokeForm
 from passport.certificates.models import REASON_LABELS, Passport
 from passport.certificates.presentation import view_model
-from passport.core.access import current_memberships, has_role, is_scheme_admin, orgs_with_role
+from passport.core.access import has_role, is_scheme_admin, memberships_of, orgs_with_role
 from passport.core.auth import current_principal, role_required
 from passport.core.forms import ConfirmForm
 from passport.core.models import Organisation, Person
@@ -199,7 +199,7 @@ def keys_page():
 
 
 def _has_passport_or_works(principal) -> bool:
-    if any(m.role == "worker" for m in current_memberships(dbm.session, principal.person_id)):
+    if any(m.role == "worker" for m in memberships_of(dbm.session, principal)):
         return True
     return services.current_passport(dbm.session, principal.person_id) is not None
 

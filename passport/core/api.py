@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify
 from passport import db as dbm
 from passport.api import ApiError, api_doc, json_body, principal, require_auth
 from passport.core import catalogue, invitations, records, services
-from passport.core.access import current_memberships, require_person_visible, require_role
+from passport.core.access import memberships_of, require_person_visible, require_role
 from passport.core.models import ROLES, Invitation, Organisation, Person
 from passport.db import utcnow
 
@@ -89,7 +89,7 @@ def me():
     p = principal()
     return jsonify({"person": person_json(p.person, with_contact=True), "token_org_id": p.token_org_id,
                     "token_role": p.token_role,
-                    "roles": [{"org_id": m.org_id, "role": m.role} for m in current_memberships(dbm.session, p.person_id)]})
+                    "roles": [{"org_id": m.org_id, "role": m.role} for m in memberships_of(dbm.session, p)]})
 
 
 @bp.get("/organisations")

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from passport import audit
-from passport.core.access import Principal, current_memberships, has_role, today
+from passport.core.access import Principal, current_memberships, has_role, memberships_of, today
 from passport.core.models import FRAMEWORKS, CCStandard, Person, TrainingCategory
 from passport.core.registration import current_confirmation
 from passport.core.services import get_or_404
@@ -33,7 +33,7 @@ def holds(db: Session, principal: Principal, role: str, org_id: int) -> bool:
     """The principal really holds ``role`` in ``org_id`` today (a scheme admin does not count as an assessor)."""
     if principal.token_org_id is not None and (principal.token_org_id != org_id or principal.token_role != role):
         return False
-    return any(m.org_id == org_id and m.role == role for m in current_memberships(db, principal.person_id))
+    return any(m.org_id == org_id and m.role == role for m in memberships_of(db, principal))
 
 
 def is_competent(db: Session, person_id: int, org_id: int, framework: str, number: int) -> bool:

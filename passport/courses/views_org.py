@@ -33,11 +33,9 @@ def _matrix_args() -> dict:
 def matrix(org_id: int):
     args = _matrix_args()
     m = mx.home_matrix(dbm.session, current_principal(), org_id, **args)
-    all_subjects = mx.home_matrix(dbm.session, current_principal(), org_id, window=args["window"]).subjects \
-        if args["category"] else m.subjects
     return render_template("courses/matrix.html", m=m, args=args, labels=STATE_LABELS, role_label=job_role_label,
-                           job_roles=sorted({r for r in rq.requirements_by_role(dbm.session, org_id)}),
-                           all_subjects=all_subjects, print_view=request.args.get("print") == "1")
+                           job_roles=m.job_roles, all_subjects=m.all_subjects, cells=mx.cell_renderer(m.subjects),
+                           print_view=request.args.get("print") == "1")
 
 
 @bp.get("/orgs/<int:org_id>/matrix.csv")

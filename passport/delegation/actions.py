@@ -11,7 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from passport import db as dbm
-from passport.core.access import current_memberships, has_role
+from passport.core.access import has_role, memberships_of
 from passport.core.admin_views import apply_errors
 from passport.core.auth import current_principal
 from passport.core.forms import ConfirmForm
@@ -193,7 +193,7 @@ def decline(home_id: int, person_id: int):
 def mine():
     """The signed-in worker's own competences, delegations, assessments to acknowledge, and declines."""
     p = current_principal()
-    homes = [m.organisation for m in current_memberships(dbm.session, p.person_id) if m.role == "worker"]
+    homes = [m.organisation for m in memberships_of(dbm.session, p) if m.role == "worker"]
     return render_template("delegation/mine.html", homes=homes, today=uk_today(), confirm=ConfirmForm(),
                            competency_status=queries.competency_status, delegation_status=queries.delegation_status,
                            **queries.worker_summary(dbm.session, p.person_id))

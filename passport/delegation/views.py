@@ -10,7 +10,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from passport import db as dbm
-from passport.core.access import current_memberships, has_role
+from passport.core.access import has_role, memberships_of
 from passport.core.auth import current_principal
 from passport.core.models import Organisation, Person
 from passport.core.timeutil import uk_today
@@ -67,7 +67,7 @@ def index():
     homes = homes_for_viewer(dbm.session, p)
     if len(homes) == 1 and request.args.get("all") is None:
         return redirect(url_for("delegation.home", home_id=homes[0].id))
-    is_worker = any(m.role == "worker" for m in current_memberships(dbm.session, p.person_id))
+    is_worker = any(m.role == "worker" for m in memberships_of(dbm.session, p))
     return render_template("delegation/index.html", homes=homes, is_worker=is_worker)
 
 
@@ -168,7 +168,7 @@ def tasks():
     tasks = all_tasks(dbm.session)
     owners = {o.id: o for o in dbm.session.query(Organisation).filter(
         Organisation.id.in_({t.org_id for t in tasks if t.org_id})).all()}
-    my_orgs = [m.organisation for m in current_memberships(dbm.session, p.person_id)
+    my_orgs = [m.organisation for m in memberships_of(dbm.session, p)
                if has_role(dbm.session, p, "org_admin", m.org_id)
                or professional_authority(dbm.session, p, m.org_id)]
     return render_template("delegation/tasks.html", tasks=tasks, owners=owners,
