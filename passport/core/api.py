@@ -11,6 +11,7 @@ from passport.core import catalogue, records, services
 from passport.core.access import can_view_person, current_memberships, require_role
 from passport.core.models import ROLES, Organisation, Person
 from passport.errors import PermissionDenied
+from passport.params import ID_SCHEMA
 
 bp = Blueprint("core_api", __name__, url_prefix="/api/v1")
 STAFF = ("org_admin", "training_lead", "registered_manager", "assessor", "registered_professional")
@@ -19,12 +20,13 @@ ORG_SCHEMA = {"type": "object", "required": ["name", "kind"], "properties": {
     "name": {"type": "string", "maxLength": 200}, "kind": {"type": "string"},
     "cqc_location_id": {"type": ["string", "null"]}, "ods_code": {"type": ["string", "null"]}}}
 PERSON_SCHEMA = {"type": "object", "required": ["given_name", "family_name", "role"], "properties": {
-    "given_name": {"type": "string"}, "family_name": {"type": "string"}, "email": {"type": ["string", "null"]},
+    "given_name": {"type": "string", "minLength": 1, "maxLength": 100},
+    "family_name": {"type": "string", "minLength": 1, "maxLength": 100}, "email": {"type": ["string", "null"]},
     "registration_body": {"type": ["string", "null"]}, "registration_pin": {"type": ["string", "null"]},
     "role": {"type": "string", "enum": list(ROLES)}, "job_role": {"type": ["string", "null"]},
     "start_date": {"type": "string", "format": "date"}}}
 RECORD_SCHEMA = {"type": "object", "required": ["org_id", "category_code", "completed_on"], "properties": {
-    "org_id": {"type": "integer"}, "category_code": {"type": "integer"}, "title": {"type": "string"},
+    "org_id": ID_SCHEMA, "category_code": {"type": "integer"}, "title": {"type": "string"},
     "completed_on": {"type": "string", "format": "date"}, "expires_on": {"type": ["string", "null"], "format": "date"},
     "provider_name": {"type": "string"}, "accredited": {"type": "boolean"}, "notes": {"type": "string"}}}
 
@@ -93,14 +95,14 @@ def create_org():
     return jsonify(org_json(org)), 201
 
 
-@bp.get("/organisations/<int:org_id>")
+@bp.get("/organisations/<id:org_id>")
 @api_doc("One organisation", tags=["core"])
 @require_auth
 def get_org(org_id: int):
     return jsonify(org_json(services.get_or_404(dbm.session, Organisation, org_id)))
 
 
-@bp.get("/organisations/<int:org_id>/people")
+@bp.get("/organisations/<id:org_id>/people")
 @api_doc("People with a current membership of the organisation (staff of that organisation)", tags=["core"])
 @require_auth
 def org_people(org_id: int):
@@ -109,7 +111,7 @@ def org_people(org_id: int):
     return jsonify({"people": [person_json(p) for p in services.people_in_org(dbm.session, org_id)]})
 
 
-@bp.post("/organisations/<int:org_id>/people")
+@bp.post("/organisations/<id:org_id>/people")
 @api_doc("Add a person with a first role (organisation admins)", body=PERSON_SCHEMA, responses={"201": "Created"},
          tags=["core"])
 @require_auth
@@ -121,7 +123,7 @@ def create_person(org_id: int):
     return jsonify(person_json(person, with_contact=True)), 201
 
 
-@bp.get("/people/<int:person_id>")
+@bp.get("/people/<id:person_id>")
 @api_doc("One person (themself, or staff of an organisation that can see them)", tags=["core"])
 @require_auth
 def get_person(person_id: int):
@@ -131,10 +133,10 @@ def get_person(person_id: int):
     return jsonify(person_json(person, with_contact=True))
 
 
-@bp.post("/people/<int:person_id>/memberships")
+@bp.post("/people/<id:person_id>/memberships")
 @api_doc("Give a person a role in an organisation (organisation admins)", responses={"201": "Created"}, body={
     "type": "object", "required": ["org_id", "role"], "properties": {
-        "org_id": {"type": "integer"}, "role": {"type": "string", "enum": list(ROLES)},
+        "org_id": ID_SCHEMA, "role": {"type": "string", "enum": list(ROLES)},
         "job_role": {"type": ["string", "null"]}, "start_date": {"type": "string", "format": "date"}}}, tags=["core"])
 @require_auth
 def add_membership(person_id: int):
@@ -147,7 +149,7 @@ def add_membership(person_id: int):
     return jsonify({"id": m.id, "org_id": m.org_id, "role": m.role}), 201
 
 
-@bp.get("/people/<int:person_id>/training-records")
+@bp.get("/people/<id:person_id>/training-records")
 @api_doc("A person's training records, newest first, with provenance", tags=["core"])
 @require_auth
 def list_records(person_id: int):
@@ -157,7 +159,7 @@ def list_records(person_id: int):
     return jsonify({"records": [record_json(r) for r in records.record_history(dbm.session, person_id)]})
 
 
-@bp.post("/people/<int:person_id>/training-records")
+@bp.post("/people/<id:person_id>/training-records")
 @api_doc("Add a manually entered training record", body=RECORD_SCHEMA, responses={"201": "Created"}, tags=["core"])
 @require_auth
 def add_record(person_id: int):
