@@ -41,11 +41,13 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
 
 
 def api_doc(summary: str, *, auth: bool = True, body: dict | None = None, params: list[dict] | None = None,
-            responses: dict[str, str] | None = None, tags: list[str] | None = None) -> Callable:
+            responses: dict[str, str] | None = None, tags: list[str] | None = None,
+            upload: str | None = None) -> Callable:
     """Describe a view in the OpenAPI document, and hold its callers to that description.
 
     ``body`` is the JSON Schema of the request body: :func:`json_body` refuses a body that does not match
-    it. ``params`` are OpenAPI parameter objects: query parameters are checked against their schemas
+    it. ``upload`` instead names the media type of a raw (non-JSON) body, such as ``text/csv``.
+    ``params`` are OpenAPI parameter objects: query parameters are checked against their schemas
     before the view runs. With ``auth`` (the default) a call without a valid token is answered 401 first.
     ``responses`` adds the view's own status codes; the common error codes are documented for every
     operation by :func:`build_openapi`, so views do not repeat them. A malformed input is always a 400.
@@ -53,7 +55,7 @@ def api_doc(summary: str, *, auth: bool = True, body: dict | None = None, params
 
     def deco(fn):
         meta = {"summary": summary, "auth": auth, "body": body, "params": params or [],
-                "responses": responses or {}, "tags": tags}
+                "responses": responses or {}, "tags": tags, "upload": upload}
 
         @wraps(fn)
         def wrapper(*args, **kwargs):
@@ -308,7 +310,7 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 def _error_codes(rule, method: str, meta: dict) -> list[str]:
     """The error statuses an operation can answer: every operation may get malformed input (400); a
     signed-in one 401 and 403; one that names anything (path, query or body) 404; a write 409 and 413;
-    one with a JSON body 415."""
+    one with a body 415."""
     codes = ["400"]
     if meta["auth"]:
         codes += ["401", "403"]
@@ -316,7 +318,7 @@ def _error_codes(rule, method: str, meta: dict) -> list[str]:
         codes.append("404")
     if method in WRITE_METHODS:
         codes += ["409", "413"]
-        if meta["body"]:
+        if meta["body"] or meta["upload"]:
             codes.append("415")
     return codes
 
@@ -359,6 +361,8 @@ def build_openapi(app: Flask) -> dict:
                 op["parameters"] = params
             if meta["body"] and method in ("POST", "PUT", "PATCH"):
                 op["requestBody"] = {"required": True, "content": {"application/json": {"schema": meta["body"]}}}
+            elif meta["upload"] and method in ("POST", "PUT", "PATCH"):
+                op["requestBody"] = {"required": True, "content": {meta["upload"]: {"schema": {"type": "string"}}}}
             paths.setdefault(path, {})[method.lower()] = op
     return {
         "openapi": "3.1.0",

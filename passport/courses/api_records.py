@@ -15,6 +15,7 @@ from passport.core.services import get_or_404
 from passport.courses import api_bp, ascwds, assessments, matrix as mx, requirements as rq
 from passport.courses.common import MATRIX_ROLES, current_filter, require_training_role
 from passport.errors import ValidationError
+from passport.web import body_limit
 from passport.params import ID_SCHEMA, MAX_ID, int_schema, parse_id, query_bool, query_id, query_int
 
 TAGS = ["courses"]
@@ -209,8 +210,9 @@ def summary():
 
 
 @api_bp.post("/orgs/<id:org_id>/ascwds")
+@body_limit("COURSES_ASCWDS_MAX_BYTES")
 @api_doc("Import an ASC-WDS training CSV (send it as text/csv), all or nothing; ?dry_run=1 only checks", tags=TAGS,
-         params=[{"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}],
+         params=[{"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}], upload="text/csv",
          responses={"201": "Imported", "422": "Problems found (listed by line); nothing saved"})
 @require_auth
 def ascwds_import(org_id: int):

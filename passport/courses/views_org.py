@@ -18,6 +18,7 @@ from passport.courses.matrix import STATE_LABELS, job_role_label
 from passport.errors import ServiceError
 from passport.forms import choices
 from passport.params import query_int
+from passport.web import body_limit
 
 
 def _matrix_args() -> dict:
@@ -170,6 +171,7 @@ def worker_ids(org_id: int):
 
 
 @bp.route("/orgs/<id:org_id>/ascwds", methods=["GET", "POST"])
+@body_limit("COURSES_ASCWDS_MAX_BYTES")
 @role_required(*TRAINING_ROLES)
 def ascwds_page(org_id: int):
     org = get_or_404(dbm.session, Organisation, org_id)
