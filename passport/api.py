@@ -41,7 +41,7 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
 
 
 def api_doc(summary: str, *, auth: bool = True, body: dict | None = None, params: list[dict] | None = None,
-            responses: dict[str, str] | None = None, tags: list[str] | None = None,
+            responses: dict[str, str | dict] | None = None, tags: list[str] | None = None,
             upload: str | None = None) -> Callable:
     """Describe a view in the OpenAPI document, and hold its callers to that description.
 
@@ -346,7 +346,9 @@ def build_openapi(app: Flask) -> dict:
                 op["responses"][code] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[code][0]}"}
             for code, text in meta["responses"].items():
                 code = str(code)
-                if code in ERROR_RESPONSES:
+                if isinstance(text, dict):  # a whole response object, e.g. a body that is not an Error
+                    op["responses"][code] = text
+                elif code in ERROR_RESPONSES:
                     op["responses"][code] = {"description": text, "content": {
                         "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
                 else:

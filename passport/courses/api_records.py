@@ -20,6 +20,11 @@ from passport.params import ID_SCHEMA, MAX_ID, int_schema, parse_id, query_bool,
 
 TAGS = ["courses"]
 SUMMARY_WINDOWS = (30, 60, 90)
+_LINE_NOTES = {"type": "array", "items": {"type": "object", "required": ["line", "field", "message"], "properties": {
+    "line": {"type": "integer"}, "field": {"type": "string"}, "message": {"type": "string"}}}}
+IMPORT_REPORT = {"type": "object", "required": ["ok", "problems"], "properties": {
+    "ok": {"type": "boolean"}, "rows": {"type": "integer"}, "problems": _LINE_NOTES, "warnings": _LINE_NOTES,
+    "import_id": {"type": ["integer", "null"]}, "dry_run": {"type": "boolean"}}}
 
 
 def _org(org_id: int) -> Organisation:
@@ -213,7 +218,8 @@ def summary():
 @body_limit("COURSES_ASCWDS_MAX_BYTES")
 @api_doc("Import an ASC-WDS training CSV (send it as text/csv), all or nothing; ?dry_run=1 only checks", tags=TAGS,
          params=[{"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}], upload="text/csv",
-         responses={"201": "Imported", "422": "Problems found (listed by line); nothing saved"})
+         responses={"201": "Imported", "422": {"description": "Problems found (listed by line); nothing saved",
+                                               "content": {"application/json": {"schema": IMPORT_REPORT}}}})
 @require_auth
 def ascwds_import(org_id: int):
     if request.mimetype not in ("text/csv", "application/octet-stream", "text/plain"):
