@@ -66,11 +66,17 @@ def is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
-def parse_id(value: Any, field: str) -> int:
-    """A valid id from a JSON integer or a string of digits, else a field error."""
+def id_or_none(value: Any) -> int | None:
+    """A valid id from a JSON integer or a string of ASCII digits, else None (for lookups in a mapping)."""
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
         value = int(value)
-    if not is_id(value):
+    return value if is_id(value) else None
+
+
+def parse_id(value: Any, field: str) -> int:
+    """A valid id from a JSON integer or a string of digits, else a field error."""
+    value = id_or_none(value)
+    if value is None:
         raise ValidationError(f"{field} must be an id (a whole number from 1).",
                               {field: "Give a whole number id, 1 or more."})
     return value

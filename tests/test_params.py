@@ -165,3 +165,11 @@ def test_parse_json_is_the_one_body_parser():
         with pytest.raises(ApiError) as exc:
             parse_json(raw)
         assert exc.value.status == 400
+
+
+def test_id_text_is_ascii_digits_only():
+    from passport.params import id_or_none
+
+    assert id_or_none("12") == 12 and id_or_none(12) == 12 and id_or_none(str(MAX_ID)) == MAX_ID
+    for bad in ("²", "١٢", "1.0", "-1", "0", TOO_BIG, "1" * 40, True, None, 1.0, [1]):
+        assert id_or_none(bad) is None, bad
