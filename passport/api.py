@@ -20,12 +20,12 @@ from werkzeug.exceptions import HTTPException
 from passport import db as dbm
 from passport.core.access import Principal
 from passport.errors import ServiceError
-from passport.params import MAX_ID
+from passport.params import DB_INT_MAX
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 MAX_JSON_DEPTH = 20
-MAX_INT, MIN_INT = MAX_ID, -MAX_ID - 1
+MAX_INT, MIN_INT = DB_INT_MAX, -DB_INT_MAX - 1  # whole numbers in a body must fit an INTEGER column
 
 
 class ApiError(ServiceError):
@@ -224,7 +224,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
 
 
 def _big_numbers(value: Any, path: tuple = ()) -> dict[str, str]:
-    """Where whole numbers in a parsed body do not fit the database's 64-bit integers, by field path."""
+    """Where whole numbers in a parsed body do not fit the database's INTEGER columns, by field path."""
     if isinstance(value, dict):
         return {k: v for key, item in value.items() for k, v in _big_numbers(item, path + (key,)).items()}
     if isinstance(value, list):
@@ -240,7 +240,7 @@ def _no_constant(text: str):
 
 def parse_json(raw: bytes) -> Any:
     """Parse a JSON request body: UTF-8, no duplicate keys, no NaN/Infinity, nesting at most
-    ``MAX_JSON_DEPTH`` deep, whole numbers within 64 bits (else a field error naming where). The one JSON parser for request bodies; raises ApiError (400)."""
+    ``MAX_JSON_DEPTH`` deep, whole numbers that fit an INTEGER column (else a field error naming where). The one JSON parser for request bodies; raises ApiError (400)."""
     try:
         data = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except UnicodeDecodeError:

@@ -1,7 +1,8 @@
 """Ids and numbers from URLs, query strings and JSON bodies: the one place that parses and range-checks them.
 
-Database ids are 64-bit signed integers, so a valid id is 1 to 2**63 - 1. Anything else is refused at
-the edge, never passed to the database (SQLite raises ``OverflowError`` for 2**63 and up):
+Ids are ``INTEGER`` columns: 32-bit on PostgreSQL (SQLite would take 64 bits, but raises ``OverflowError``
+from 2**63 up), so a valid id is 1 to 2**31 - 1 on every database. Anything else is refused at the edge,
+never passed to the database:
 
 - in a URL path, ``<id:name>`` only matches a valid id, so anything else is a 404;
 - in a query string or a JSON body, :func:`query_id` / :func:`body_id` raise a
@@ -21,11 +22,12 @@ from werkzeug.routing import BaseConverter
 
 from passport.errors import ValidationError
 
-MAX_ID = 2 ** 63 - 1
+DB_INT_MAX = 2 ** 31 - 1  # the largest value of an INTEGER column on PostgreSQL (ids, codes, counts)
+MAX_ID = DB_INT_MAX
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 TRUE_WORDS = ("1", "true")
 FALSE_WORDS = ("0", "false")
-_INT_RE = re.compile(r"-?[0-9]{1,18}")
+_INT_RE = re.compile(r"-?[0-9]{1,10}")
 
 
 def _at_most(limit: str) -> str:
@@ -45,7 +47,7 @@ def _at_most(limit: str) -> str:
 
 
 class IdConverter(BaseConverter):
-    """``<id:name>``: a database id, 1 to 2**63 - 1, written in plain decimal digits; else no match (404)."""
+    """``<id:name>``: a database id, 1 to ``MAX_ID``, written in plain decimal digits; else no match (404)."""
 
     regex = _at_most(str(MAX_ID))
     part_isolating = True
@@ -93,7 +95,7 @@ def query_id(name: str, *, required: bool = False, source=None) -> int | None:
 
 
 def body_id(data: dict, name: str, *, required: bool = True) -> int | None:
-    """An id from a JSON body: a JSON integer from 1 to 2**63 - 1 (``null`` or absent when not required)."""
+    """An id from a JSON body: a JSON integer from 1 to ``MAX_ID`` (``null`` or absent when not required)."""
     value = data.get(name)
     if value is None:
         if required:
@@ -113,7 +115,7 @@ def query_int(name: str, *, default: int | None = None, minimum: int | None = No
         return default
     allowed = sorted(choices) if choices is not None else None
     value = None
-    if _INT_RE.fullmatch(raw):
+    if _INT_RE.fullmatch(raw) and -DB_INT_MAX - 1 <= int(raw) <= DB_INT_MAX:
         value = int(raw)
     if (value is None or (minimum is not None and value < minimum) or (maximum is not None and value > maximum)
             or (allowed is not None and value not in allowed)):
