@@ -38,9 +38,10 @@ def create_app(config: dict | None = None) -> Flask:
         PackageLoader("nhsuk_frontend_jinja"),
     ])
 
-    from passport import api, db, mail, plugins, web
+    from passport import api, db, mail, params, plugins, web
     from passport.core import auth, views as core_views
 
+    params.init_app(app)  # the <id:...> URL converter, before any blueprint registers its routes
     db.init_app(app)
     mail.init_app(app)
     auth.init_app(app)

@@ -10,15 +10,13 @@ import os
 from contextlib import contextmanager
 from datetime import timedelta
 
-import pytest
-import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy import event
 
 from passport import audit, db as dbm
 from passport.certificates import keys as keyring, services as certificates
 from passport.core import records
-from passport.core.models import Organisation, Scheme, SchemeMember
+from passport.core.models import Scheme, SchemeMember
 from passport.core.timeutil import uk_today
 from passport.delegation import services as delegation
 from passport.verify.models import VerificationCheck

@@ -133,7 +133,7 @@ def account():
                            tokens=accounts.tokens_for(dbm.session, current_user), confirm=ConfirmForm())
 
 
-@bp.post("/account/tokens/<int:token_id>/revoke")
+@bp.post("/account/tokens/<id:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
     if not ConfirmForm().validate_on_submit():

@@ -25,6 +25,7 @@ from passport.courses.models import (
 )
 from passport.db import utcnow
 from passport.errors import PermissionDenied, ValidationError
+from passport.params import id_or_none
 
 COMPETENCE_GRANTORS = ("training_lead", "registered_manager")
 
@@ -205,7 +206,7 @@ def record_session_tests(db: Session, principal: Principal, session_id: int, sco
                                                                             CourseBooking.status == "confirmed"))}
     errors, clean = {}, {}
     for key, value in scores.items():
-        b = bookings.get(int(key)) if str(key).isdigit() else None
+        b = bookings.get(id_or_none(key))
         if value in ("", None):
             continue
         if b is None or b.attendance not in ("present", "late"):
