@@ -27,7 +27,7 @@ from passport.certificates.tokens import (  # noqa: F401
     LEVELS, MAX_COMPETENCIES, TokenError, build_claims, epoch, new_jti, peek_unverified, sign_token,
 )
 from passport.core.access import (
-    Principal, can_view_person, current_memberships, has_role, is_scheme_admin, orgs_with_role, require_role,
+    PERSON_NOT_FOUND, Principal, can_view_person, current_memberships, has_role, is_scheme_admin, orgs_with_role, require_role,
     today,
 )
 from passport.core.catalogue_data import TRAINING_CATEGORIES
@@ -70,10 +70,8 @@ def passport_by_jti(db: Session, jti: str) -> Passport | None:
 
 def list_for_person(db: Session, principal: Principal | None, person_id: int) -> list[Passport]:
     """A person's passports, newest first. A worker sees only their own; staff see people they can see."""
-    if db.get(Person, person_id) is None:
-        raise NotFound("No such person.")
-    if principal is not None and not _can_see(db, principal, person_id):
-        raise PermissionDenied("You cannot see this person's passports.")
+    if db.get(Person, person_id) is None or (principal is not None and not _can_see(db, principal, person_id)):
+        raise NotFound(PERSON_NOT_FOUND)  # one answer either way: an id reveals nobody
     return list(db.scalars(sa.select(Passport).where(Passport.person_id == person_id)
                            .order_by(Passport.issued_at.desc(), Passport.id.desc())))
 

@@ -72,8 +72,8 @@ def org_passports(org_id: int):
 def person_passports(person_id: int):
     """A person's passports; issuers can issue a new one here."""
     principal = current_principal()
-    person = get_or_404(dbm.session, Person, person_id)
     passports = services.list_for_person(dbm.session, principal, person_id)
+    person = dbm.session.get(Person, person_id)
     org_ids = services.issuer_orgs_for(dbm.session, principal, person_id)
     form = IssueForm()
     form.org_id.choices = choices([(o, dbm.session.get(Organisation, o).name) for o in org_ids])

@@ -7,13 +7,11 @@ from flask import jsonify, request
 
 from passport import db as dbm
 from passport.api import ApiError, api_doc, json_body, principal, require_auth
-from passport.core.access import can_view_person
+from passport.core.access import require_person_visible
 from passport.core.api import parse_date
 from passport.core.models import Person
-from passport.core.services import get_or_404
 from passport.courses import api_bp, assessments, bookings, catalog, progress, sessions
 from passport.courses.views import notify
-from passport.errors import PermissionDenied
 from passport.params import ID_SCHEMA, body_id, query_bool, query_id
 
 TAGS = ["courses"]
@@ -220,10 +218,7 @@ def create_assessment():
 
 
 def _person_visible(person_id: int) -> Person:
-    person = get_or_404(dbm.session, Person, person_id)
-    if not can_view_person(dbm.session, principal(), person_id):
-        raise PermissionDenied("You cannot see this person.")
-    return person
+    return require_person_visible(dbm.session, principal(), person_id)
 
 
 @api_bp.get("/people/<id:person_id>/assessments")

@@ -7,11 +7,11 @@ from flask_login import login_required
 
 from passport import db as dbm
 from passport.core import catalogue
-from passport.core.access import can_view_person, has_role, today
+from passport.core.access import has_role, require_person_visible, today
 from passport.core.admin_views import apply_errors
 from passport.core.auth import current_principal, role_required
 from passport.core.forms import ConfirmForm
-from passport.core.models import Organisation, Person
+from passport.core.models import Organisation
 from passport.core.services import get_or_404, people_in_org
 from passport.courses import assessments, bp, progress
 from passport.courses.assessments import COMPETENCE_GRANTORS
@@ -27,9 +27,7 @@ from passport.params import query_id
 @login_required
 def care_certificate(person_id: int):
     p = current_principal()
-    person = get_or_404(dbm.session, Person, person_id)
-    if not can_view_person(dbm.session, p, person_id):
-        abort(403)
+    person = require_person_visible(dbm.session, p, person_id)
     framework = request.args.get("framework")
     if framework not in (None, "2015", "2025"):
         abort(404)
@@ -47,8 +45,8 @@ def care_certificate(person_id: int):
 @login_required
 def assessment_new(person_id: int):
     p = current_principal()
-    person = get_or_404(dbm.session, Person, person_id)
-    if not can_view_person(dbm.session, p, person_id) or p.person_id == person_id:
+    person = require_person_visible(dbm.session, p, person_id)
+    if p.person_id == person_id:
         abort(403)
     framework = request.values.get("framework") or progress.framework_for(dbm.session, person_id)
     if framework not in ("2015", "2025"):

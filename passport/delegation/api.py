@@ -8,7 +8,7 @@ from flask import jsonify, request
 
 from passport import db as dbm
 from passport.api import ApiError, api_doc, json_body, principal, require_auth
-from passport.core.access import can_view_person, current_memberships
+from passport.core.access import PERSON_NOT_FOUND, can_view_person, current_memberships
 from passport.core.api import parse_date
 from passport.core.models import Organisation, Person
 from passport.core.timeutil import UK, to_uk, uk_today
@@ -145,11 +145,12 @@ def tasks():
 @require_auth
 def person(person_id: int):
     p = principal()
-    if dbm.session.get(Person, person_id) is None:
-        raise NotFound("No such person.")
-    homes = [m.org_id for m in current_memberships(dbm.session, person_id) if m.role == "worker"]
-    if not (can_view_person(dbm.session, p, person_id) or any(can_view_home(dbm.session, p, h) for h in homes)):
-        raise PermissionDenied("You cannot see this person.")
+    # one answer for an unknown id and for someone the caller has no reason to see (ids reveal nobody)
+    homes = [m.org_id for m in current_memberships(dbm.session, person_id) if m.role == "worker"] \
+        if dbm.session.get(Person, person_id) is not None else None
+    if homes is None or not (can_view_person(dbm.session, p, person_id)
+                             or any(can_view_home(dbm.session, p, h) for h in homes)):
+        raise NotFound(PERSON_NOT_FOUND)
     s = queries.worker_summary(dbm.session, person_id)
     return jsonify({"person_id": person_id,
                     "competencies": [competency_json(c) for c in s["competencies"]],

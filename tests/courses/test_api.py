@@ -70,7 +70,7 @@ def test_assessments_progress_and_sign_off(client, db, world, api_token, compete
     assert client.post(f"{API}/people/{w.id}/care-certificate/2025/4/sign-off", headers=manager).status_code == 409
     assert client.post(f"{API}/people/{w.id}/care-certificate/2025/5/sign-off", headers=manager).status_code == 400
     other = api_token(world.other_lead, world.other.id, "training_lead")
-    assert client.get(f"{API}/people/{w.id}/care-certificate", headers=other).status_code == 403
+    assert client.get(f"{API}/people/{w.id}/care-certificate", headers=other).status_code == 404
     assert len(client.get(f"{API}/people/{w.id}/assessments", headers=manager).get_json()["assessments"]) == 2
 
 

@@ -130,8 +130,10 @@ def test_denials(client, db, world, login, course, make_session):
                 f"/courses/orgs/{org}/worker-ids", f"/courses/orgs/{org}/assessors",
                 f"/courses/sessions/{s.id}", f"/courses/sessions/{s.id}/register",
                 f"/courses/sessions/{s.id}/sign-in-sheet", f"/courses/{course.id}/edit",
-                f"/courses/people/{world.workers[0].id}/care-certificate", "/courses/scheme/summary"):
+                "/courses/scheme/summary"):
         assert client.get(url).status_code == 403, url
+    # a person without a reason to see them is answered as if nobody had that id
+    assert client.get(f"/courses/people/{world.workers[0].id}/care-certificate").status_code == 404
     assert client.post(f"/courses/sessions/{s.id}/cancel", data={}).status_code == 403
     login(client, world.workers[0])
     assert client.get("/courses/new").status_code == 403
@@ -140,7 +142,7 @@ def test_denials(client, db, world, login, course, make_session):
     my = client.get("/courses/my")
     assert my.status_code == 200 and b"My Care Certificate" in my.data
     assert client.get(f"/courses/people/{world.workers[0].id}/care-certificate").status_code == 200  # their own
-    assert client.get(f"/courses/people/{world.workers[1].id}/care-certificate").status_code == 403
+    assert client.get(f"/courses/people/{world.workers[1].id}/care-certificate").status_code == 404
     client.post("/sign-out", data={})
     assert client.get("/courses/").status_code == 302
 
