@@ -18,6 +18,10 @@ def _setup(app) -> None:
     from passport.web import add_dashboard_card, add_nav
 
     reminders.register_source("training", training_reminders)
+    from passport.core.onboarding import set_worker_id_store
+    from passport.courses.ascwds import WorkerIdStore
+
+    set_worker_id_store(WorkerIdStore())  # staff imports keep their unique worker ids as ASC-WDS ids
     app.config.setdefault("COURSES_ASCWDS_MAX_BYTES", 20 * 1024 * 1024)
 
     def staff(p):

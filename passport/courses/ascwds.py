@@ -334,3 +334,15 @@ def set_worker_refs(db: Session, principal: Principal, org_id: int, ids: dict[in
     db.flush()
     audit.record(db, principal.actor, "ascwds.worker_ids.set", "organisation", org_id, org_id=org_id, changed=changed)
     return changed
+
+
+class WorkerIdStore:
+    """Keeps the unique worker ids a staff import reads (``passport.core.onboarding``) as ASC-WDS worker
+    ids, so the training import and export find the same people."""
+
+    def lookup(self, db: Session, org_id: int) -> dict[str, int]:
+        return {uid: pid for pid, uid in worker_refs(db, org_id).items()}
+
+    def assign(self, db: Session, org_id: int, person_id: int, unique_worker_id: str) -> None:
+        db.add(AscwdsWorkerRef(org_id=org_id, person_id=person_id, unique_worker_id=unique_worker_id))
+        db.flush()
