@@ -8,10 +8,12 @@ from passport import db as dbm
 from passport.core import accounts, catalogue, services, throttle
 from passport.core.access import current_memberships, is_scheme_admin, orgs_with_role
 from passport.core.auth import current_principal, safe_next
-from passport.core.forms import ConfirmForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, TokenForm
+from passport.core.forms import (
+    ChangePasswordForm, ConfirmForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, TokenForm,
+)
 from passport.core.models import ROLE_LABELS, Organisation
 from passport.errors import ServiceError
-from passport.forms import choices
+from passport.forms import apply_errors, choices, status_for
 from passport.mail import get_mailer
 from passport.web import add_dashboard_card, add_nav, dashboard_cards
 
@@ -131,6 +133,33 @@ def account():
             form.form_errors.append(exc.message)
     return render_template("core/account.html", form=form, new_token=new_token,
                            tokens=accounts.tokens_for(dbm.session, current_user), confirm=ConfirmForm())
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change your own password. A wrong current password counts as a failed sign-in for the account."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            attempt = throttle.begin(throttle.SIGN_IN, current_user.person.email)
+        except throttle.Throttled as exc:
+            return _throttled("core/change_password.html", form, exc)
+        try:
+            accounts.change_password(dbm.session, current_user, form.current_password.data,
+                                     form.new_password.data, form.confirm_password.data)
+        except ServiceError as exc:
+            dbm.session.rollback()
+            if "current_password" not in exc.fields:
+                attempt.succeeded()  # the current password was right: not a guess
+            apply_errors(form, exc)
+        else:
+            attempt.succeeded()
+            dbm.session.commit()
+            login_user(current_user._get_current_object())  # other sessions end; this one carries on
+            flash("Your password has been changed. You are signed out everywhere else.", "info")
+            return redirect(url_for("core.account"))
+    return render_template("core/change_password.html", form=form), status_for(form)
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
