@@ -91,7 +91,7 @@ def test_inviting_someone_already_here_to_choose_a_password(client, login, db, m
     home = make_org("Account Home 2")
     staff = make_person(home, "worker", account=False, email="owen@example.test")
     login(client, make_person(home, "org_admin"))
-    resp = client.post(f"/people/{staff.id}/account/invite")
+    resp = client.post(f"/people/{staff.id}/account/invite", data={})
     assert resp.status_code == 302
     [msg] = mail_to
     assert msg["To"] == "owen@example.test" and "/invitations/accept/" in msg.get_payload(decode=True).decode()
