@@ -221,7 +221,10 @@ def init_app(app) -> None:
     add_dashboard_card(app, "Organisations and the scheme", "admin.organisations",
                        "Member organisations, the agreed standard and the endorsing partners.", order=80,
                        visible=lambda p: is_scheme_admin(dbm.session, p))
-    add_dashboard_card(app, "My training records", "admin.person", "What you have done and when it is due.",
-                       order=5, url_kwargs=lambda p: {"person_id": p.person_id})
+    # A worker sees two entries: "My training" and "My passport". With the courses plugin, its "My training"
+    # page shows the records too, so this card is only for a deployment without it.
+    add_dashboard_card(app, "My training", "admin.person", "Your training records: what you have done and when "
+                       "it is due.", order=5, url_kwargs=lambda p: {"person_id": p.person_id},
+                       visible=lambda p: "courses.my_training" not in app.view_functions)
     add_dashboard_card(app, "Standards catalogue", "core.standards",
                        "The Care Certificate, training subjects and delegated tasks.", order=90)

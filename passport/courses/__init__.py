@@ -40,8 +40,9 @@ def _setup(app) -> None:
     add_dashboard_card(app, "Training matrix", "courses.matrix",
                        "Who is in date, due soon or missing, by subject. Print it for an inspection.", order=11,
                        url_kwargs=first_org(MATRIX_ROLES))
-    add_dashboard_card(app, "My training and Care Certificate", "courses.my_training",
-                       "Your bookings, sessions you can book, and your Care Certificate progress.", order=6)
+    add_dashboard_card(app, "My training", "courses.my_training",
+                       "Your training records, bookings, sessions you can book and Care Certificate progress.",
+                       order=6)
     add_dashboard_card(app, "Scheme training summary", "courses.scheme_summary",
                        "Compliance across every home in the scheme.", order=81,
                        visible=lambda p: is_scheme_admin(dbm.session, p))
