@@ -50,7 +50,8 @@ class SessionForm(FlaskForm):
 
 
 class BookForm(FlaskForm):
-    person = SelectField("Person to book", validators=[DataRequired("Choose someone to book.")])
+    # several people at once; the shared field macro renders a SelectMultipleField as NHS.UK checkboxes
+    person = SelectMultipleField("People to book", validators=[DataRequired("Choose at least one person to book.")])
 
 
 class AssessmentForm(FlaskForm):

@@ -237,11 +237,14 @@ def session_detail(session_id: int):
     form.person.choices = choices([("", "Choose…")] + _bookable_people(p, s))
     if form.validate_on_submit():
         try:
-            org_id, person_id = (int(x) for x in form.person.data.split(":"))
-            b = bookings.book(dbm.session, p, s.id, person_id, org_id)
+            picks = [tuple(int(x) for x in value.split(":")) for value in form.person.data]
+            made, already = bookings.book_many(dbm.session, p, s.id, picks)
             dbm.session.commit()
-            flash(f"{b.person.full_name} " + ("has a place." if b.status == "confirmed" else
-                                               "is on the waiting list: the session is full."), "info")
+            for b in made:
+                flash(f"{b.person.full_name} " + ("has a place." if b.status == "confirmed" else
+                                                   "is on the waiting list: the session is full."), "info")
+            if already:
+                flash("Already booked, so left as they were: " + ", ".join(already) + ".", "info")
             return redirect(url_for("courses.session_detail", session_id=s.id))
         except (ServiceError, ValueError) as exc:
             dbm.session.rollback()
