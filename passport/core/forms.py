@@ -86,7 +86,7 @@ class TokenForm(FlaskForm):
 class ManualRecordForm(FlaskForm):
     category_code = SelectField("Training subject", coerce=int, validators=[DataRequired("Choose a subject.")])
     title = StringField("Course or training title", validators=[Optional(), Length(max=200)])
-    completed_on = DateField("Date completed", validators=[DataRequired("Enter the date completed, like 2026-03-27.")])
+    completed_on = DateField("Date completed", validators=[DataRequired("Enter the date completed.")])
     expires_on = DateField("Expiry date", validators=[Optional()])
     provider_name = StringField("Provider", validators=[Optional(), Length(max=200)])
     accredited = BooleanField("Accredited training")
