@@ -195,10 +195,13 @@ def _org_for_card(roles):
 
 
 def init_app(app) -> None:
-    from passport.core import admin_views, api as core_api, invitation_views, invitations, onboarding_views
+    from passport.core import (
+        admin_views, api as core_api, invitation_views, invitations, onboarding_api, onboarding_views,
+    )
 
     app.register_blueprint(bp)
     app.register_blueprint(onboarding_views.bp)
+    app.register_blueprint(onboarding_api.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(invitation_views.bp)
     app.register_blueprint(core_api.bp)

@@ -203,3 +203,23 @@ def test_cli_dry_run_import_and_role_check(app, db, admin, home, tmp_path, make_
     out = runner.invoke(args=["people", "import", str(path), "--org", str(home.id), "--by", worker.email,
                               "--dry-run"])
     assert out.exit_code != 0 and "Not imported" in out.output
+
+
+# --- the API --------------------------------------------------------------------------------------
+
+
+def test_api_dry_run_import_problems_and_denial(client, db, admin, home, make_person, api_token):
+    url = f"/api/v1/organisations/{home.id}/people/import"
+    headers = api_token(admin, home.id, "org_admin")
+    resp = client.post(url, json={"csv": SIMPLE, "dry_run": True}, headers=headers)
+    assert resp.status_code == 200 and resp.json["imported"] is False and len(resp.json["rows"]) == 3
+    assert "Amira Khan" not in people_here(db, home)
+    resp = client.post(url, json={"csv": "name\nSolo\n"}, headers=headers)
+    assert resp.status_code == 400 and resp.json["fields"] == {"2": "name: Enter the person's first and last name."}
+    resp = client.post(url, json={"csv": SIMPLE}, headers=headers)
+    assert resp.status_code == 200 and resp.json["imported"] is True
+    assert {"Amira Khan", "Ben Okafor", "Cara Lewis"} <= set(people_here(db, home))
+    lead = make_person(home, "training_lead")
+    resp = client.post(url, json={"csv": SIMPLE}, headers=api_token(lead, home.id, "training_lead"))
+    assert resp.status_code == 403
+    assert client.post(url, json={"csv": 5}, headers=headers).status_code == 400
