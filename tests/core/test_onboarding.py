@@ -223,3 +223,18 @@ def test_api_dry_run_import_problems_and_denial(client, db, admin, home, make_pe
     resp = client.post(url, json={"csv": SIMPLE}, headers=api_token(lead, home.id, "training_lead"))
     assert resp.status_code == 403
     assert client.post(url, json={"csv": 5}, headers=headers).status_code == 400
+
+
+def test_page_keeps_the_checked_file_for_import(client, login, db, admin, home):
+    login(client, admin)
+    page = upload(client, home, SIMPLE).get_data(as_text=True)
+    import re
+
+    carried = re.search(r'name="checked" value="([^"]+)"', page).group(1)
+    resp = client.post(f"/organisations/{home.id}/people/import", data={"checked": carried, "submit": "1"},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 302
+    assert {"Amira Khan", "Ben Okafor", "Cara Lewis"} <= set(people_here(db, home))
+    resp = client.post(f"/organisations/{home.id}/people/import", data={"checked": "%%%", "submit": "1"},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 400 and "Choose a CSV file to upload." in resp.get_data(as_text=True)
