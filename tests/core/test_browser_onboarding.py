@@ -18,6 +18,12 @@ def _email(live, role, last=False):
                                   .order_by(order).limit(1))
 
 
+def _axe_violations(page) -> list:
+    """axe-core's violations on the current page (skipped where axe-playwright-python is not installed)."""
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright")
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in axe.Axe().run(page).response["violations"]]
+
+
 def _focused_in_error_summary(page) -> bool:
     return page.evaluate("!!document.activeElement.closest('.nhsuk-error-summary')")
 
@@ -34,6 +40,7 @@ def test_after_an_error_focus_moves_to_the_error_summary(page, live_server):
     page.wait_for_function("!!document.activeElement.closest('.nhsuk-error-summary')")
     assert "Your current password is not right." in page.inner_text(".nhsuk-error-summary")
     assert _focused_in_error_summary(page)
+    assert _axe_violations(page) == []
     # the summary's link takes the person to the field
     page.click(".nhsuk-error-summary a")
     assert page.evaluate("document.activeElement.id") == "current_password"
@@ -58,6 +65,7 @@ def test_org_admin_imports_a_staff_list(page, live_server, tmp_path):
     page.get_by_role("button", name="Check the file (nothing is saved)").click()
     assert "ready to import" in page.inner_text("#check-result")
     assert "8 November 2026" in page.inner_text("main")
+    assert _axe_violations(page) == []
     page.get_by_role("button", name="Import this file and send invitations").click()  # no need to choose it again
     assert "added or invited" in page.inner_text("main")
     assert "tia.moss@demo.passport.test" in page.inner_text("main")  # pending invitations
