@@ -217,14 +217,18 @@ def session_cancel(session_id: int):
 
 
 def _bookable_people(p, s) -> list[tuple[str, str]]:
-    """People this principal may book: current members of their organisations that the session is open to."""
+    """People this principal may book: current members of their organisations that the session is open to.
+    People already booked are marked (choosing them again leaves them as they are)."""
+    booked = {b.person_id: b.status for b in bookings.bookings_for(dbm.session, s.id) if b.status != "cancelled"}
+    marks = {"confirmed": " (already booked)", "waiting": " (on the waiting list)"}
     options = []
     for org_id in orgs_with_role(dbm.session, p, TRAINING_ROLES):
         if not sessions.open_to(dbm.session, s, org_id):
             continue
         org = dbm.session.get(Organisation, org_id)
         for person in people_in_org(dbm.session, org_id):
-            options.append((f"{org_id}:{person.id}", f"{person.full_name} – {org.name}"))
+            options.append((f"{org_id}:{person.id}",
+                            f"{person.full_name} – {org.name}{marks.get(booked.get(person.id), '')}"))
     return options
 
 
