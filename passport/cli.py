@@ -303,3 +303,6 @@ def register_core_commands(app) -> None:
     from passport.core.registration_cli import group as registration_group
 
     app.cli.add_command(registration_group)
+    from passport.core.onboarding_cli import group as people_group
+
+    app.cli.add_command(people_group)

@@ -54,6 +54,10 @@ def defaults(instance_path: str) -> dict:
         "PASSWORD_RESET_MAX_AGE": 3600,
         # How many days an emailed invitation to join an organisation stays valid (single use).
         "INVITATION_DAYS": 7,
+        # The scheme's own name and logo head every page (the NHS logo is for NHS services). SCHEME_LOGO is a
+        # file under passport/static or an absolute URL; it is shown next to the name, so it needs no text.
+        "SCHEME_NAME": "Care training passport",
+        "SCHEME_LOGO": "scheme-logo.svg",
         "KEY_DIR": os.path.join(instance_path, "keys"),
         # Number of trusted reverse proxies in front of the app (X-Forwarded-For/-Proto/-Host); 0 = none.
         "PROXY_COUNT": 0,

@@ -40,6 +40,24 @@ def set_password(db: Session, user: User, password: str, actor: audit.Actor) -> 
     audit.record(db, actor, "user.password_set", "user", user.id)
 
 
+def change_password(db: Session, user: User, current: str, new: str, again: str) -> None:
+    """A signed-in person changes their own password: the current one, then the new one twice. Every
+    problem is named against its field (``current_password``, ``new_password``, ``confirm_password``).
+    Other signed-in sessions end; callers sign the person in again on this one."""
+    errors = {}
+    if not check_password_hash(user.password_hash, current or ""):
+        errors["current_password"] = "Your current password is not right."
+    try:
+        check_password_rules(new)
+    except ValidationError as exc:
+        errors["new_password"] = exc.fields["password"]
+    if "new_password" not in errors and new != again:
+        errors["confirm_password"] = "The two new passwords are different. Type the same password twice."
+    if errors:
+        raise ValidationError("Your password was not changed.", errors)
+    set_password(db, user, new, audit.Actor.of(user.person))
+
+
 def create_user(db: Session, person: Person, password: str, actor: audit.Actor) -> User:
     if db.scalar(sa.select(User.id).where(User.person_id == person.id)):
         raise ValidationError("This person already has an account.", {"email": "This person already has an account."})

@@ -1,8 +1,6 @@
 """Organisation, people and scheme admin pages. Thin: validate the form, call a service, commit once."""
 from __future__ import annotations
 
-import secrets
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
@@ -17,8 +15,8 @@ from passport.core.forms import (
     ConfirmForm, ManualRecordForm, MembershipForm, NewPersonForm, OrganisationForm, PersonForm, SchemeForm,
 )
 from passport.core.models import ROLE_LABELS, Membership, Organisation, Person
+from passport.errors import ServiceError, ValidationError
 from passport.forms import apply_errors, choices, status_for, submit  # noqa: F401 (apply_errors re-exported)
-from passport.mail import get_mailer
 
 bp = Blueprint("admin", __name__, template_folder="templates")
 STAFF_ROLES = ("org_admin", "training_lead", "registered_manager", "assessor", "registered_professional")
@@ -80,7 +78,7 @@ def org_people(org_id: int):
                 return None, invitations.create_invitation(
                     dbm.session, p, org_id, {**taken.data, "roles": [taken.data["role"]]},
                     days=current_app.config["INVITATION_DAYS"])
-            return person, (_invite(person) if form.create_account.data else None)
+            return person, (_invite(person, org_id) if form.create_account.data else None)
 
         ok, result = submit(form, add)
         if ok:
@@ -104,18 +102,24 @@ def org_people(org_id: int):
                            can_edit=can_edit), status_for(form)
 
 
-def _invite(person: Person) -> str:
-    """Create an account with an unusable random password and return a set-password link."""
-    user = accounts.create_user(dbm.session, person, secrets.token_urlsafe(32), current_principal().actor)
-    token = accounts.make_reset_token(current_app.config["SECRET_KEY"], user)
-    return current_app.config["PUBLIC_URL"] + url_for("core.reset_password", token=token)
+def _invite(person: Person, org_id: int):
+    """Invite a new member of staff to choose a password: the ordinary invitation (a single-use link valid
+    ``INVITATION_DAYS``, resend and withdraw on the invitations page), to the roles they hold here. The
+    account is made when they open the link. (A forgotten-password link lasts only an hour: too short for
+    someone's first day.)"""
+    if not person.email:
+        raise ValidationError("An account needs an email address.", {"email": "Enter an email address first."})
+    roles = [m.role for m in person.memberships if m.org_id == org_id and m.is_current(today())
+             and m.role != "registered_professional"] or ["worker"]
+    job_role = next((m.job_role for m in person.memberships if m.org_id == org_id and m.job_role), None)
+    return invitations.create_invitation(dbm.session, current_principal(), org_id, {
+        "email": person.email, "roles": roles, "job_role": job_role, "given_name": person.given_name,
+        "family_name": person.family_name}, days=current_app.config["INVITATION_DAYS"])
 
 
-def _send_invite(person: Person, link: str) -> None:
-    get_mailer(current_app).send(
-        person.email, "Your care training passport account",
-        f"Hello {person.given_name},\n\nAn account has been made for you. Choose your password here "
-        f"(the link works once, within an hour):\n\n{link}\n")
+def _send_invite(person: Person, invitation) -> None:
+    inv, token = invitation
+    invitations.send_invitation_email(current_app, inv, token)
 
 
 @bp.route("/people/<id:person_id>", methods=["GET"])
@@ -194,10 +198,19 @@ def account_action(person_id: int, action: str):
     if action == "invite":
         if user is not None:
             abort(400)
-        link = _invite(target)
+        org_id = next((m.org_id for m in target.memberships if m.is_current(today())
+                       and has_role(dbm.session, p, "org_admin", m.org_id)), None)
+        if org_id is None:  # a scheme admin over someone with no current role: nowhere to invite them to
+            abort(400)
+        try:
+            sent = _invite(target, org_id)
+        except ServiceError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("admin.person", person_id=person_id))
         dbm.session.commit()
-        _send_invite(target, link)
-        flash("Account created; we have emailed a link to set a password.", "info")
+        _send_invite(target, sent)
+        flash(f"We have emailed {target.email} an invitation to choose a password. The link works once, for "
+              f"{current_app.config['INVITATION_DAYS']} days.", "info")
     else:
         if user is None:
             abort(400)

@@ -26,6 +26,14 @@ class ResetPasswordForm(FlaskForm):
     password = PasswordField("New password", validators=[DataRequired("Enter a new password."), Length(max=200)])
 
 
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[
+        DataRequired("Enter your current password."), Length(max=200)])
+    new_password = PasswordField("New password", validators=[DataRequired("Enter a new password."), Length(max=200)])
+    confirm_password = PasswordField("New password again", validators=[
+        DataRequired("Enter the new password again."), Length(max=200)])
+
+
 class ConfirmForm(FlaskForm):
     """A form with only the CSRF token, for POST-only actions."""
 
@@ -57,7 +65,7 @@ class MembershipForm(FlaskForm):
 
 
 class NewPersonForm(PersonForm, MembershipForm):
-    create_account = BooleanField("Create a sign-in account and email a link to set a password")
+    create_account = BooleanField("Email them an invitation to choose a password")
 
 
 class SchemeForm(FlaskForm):
@@ -78,7 +86,7 @@ class TokenForm(FlaskForm):
 class ManualRecordForm(FlaskForm):
     category_code = SelectField("Training subject", coerce=int, validators=[DataRequired("Choose a subject.")])
     title = StringField("Course or training title", validators=[Optional(), Length(max=200)])
-    completed_on = DateField("Date completed", validators=[DataRequired("Enter the date completed, like 2026-03-27.")])
+    completed_on = DateField("Date completed", validators=[DataRequired("Enter the date completed.")])
     expires_on = DateField("Expiry date", validators=[Optional()])
     provider_name = StringField("Provider", validators=[Optional(), Length(max=200)])
     accredited = BooleanField("Accredited training")

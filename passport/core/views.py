@@ -8,10 +8,12 @@ from passport import db as dbm
 from passport.core import accounts, catalogue, services, throttle
 from passport.core.access import is_scheme_admin, memberships_of, orgs_with_role
 from passport.core.auth import current_principal, safe_next
-from passport.core.forms import ConfirmForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, TokenForm
+from passport.core.forms import (
+    ChangePasswordForm, ConfirmForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, TokenForm,
+)
 from passport.core.models import ROLE_LABELS
 from passport.errors import ServiceError
-from passport.forms import choices
+from passport.forms import apply_errors, choices, status_for
 from passport.mail import get_mailer
 from passport.web import add_dashboard_card, add_nav, dashboard_cards
 
@@ -133,6 +135,33 @@ def account():
                            tokens=accounts.tokens_for(dbm.session, current_user), confirm=ConfirmForm())
 
 
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change your own password. A wrong current password counts as a failed sign-in for the account."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            attempt = throttle.begin(throttle.SIGN_IN, current_user.person.email)
+        except throttle.Throttled as exc:
+            return _throttled("core/change_password.html", form, exc)
+        try:
+            accounts.change_password(dbm.session, current_user, form.current_password.data,
+                                     form.new_password.data, form.confirm_password.data)
+        except ServiceError as exc:
+            dbm.session.rollback()
+            if "current_password" not in exc.fields:
+                attempt.succeeded()  # the current password was right: not a guess
+            apply_errors(form, exc)
+        else:
+            attempt.succeeded()
+            dbm.session.commit()
+            login_user(current_user._get_current_object())  # other sessions end; this one carries on
+            flash("Your password has been changed. You are signed out everywhere else.", "info")
+            return redirect(url_for("core.account"))
+    return render_template("core/change_password.html", form=form), status_for(form)
+
+
 @bp.post("/account/tokens/<id:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
@@ -166,9 +195,13 @@ def _org_for_card(roles):
 
 
 def init_app(app) -> None:
-    from passport.core import admin_views, api as core_api, invitation_views, invitations
+    from passport.core import (
+        admin_views, api as core_api, invitation_views, invitations, onboarding_api, onboarding_views,
+    )
 
     app.register_blueprint(bp)
+    app.register_blueprint(onboarding_views.bp)
+    app.register_blueprint(onboarding_api.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(invitation_views.bp)
     app.register_blueprint(core_api.bp)
@@ -191,7 +224,10 @@ def init_app(app) -> None:
     add_dashboard_card(app, "Organisations and the scheme", "admin.organisations",
                        "Member organisations, the agreed standard and the endorsing partners.", order=80,
                        visible=lambda p: is_scheme_admin(dbm.session, p))
-    add_dashboard_card(app, "My training records", "admin.person", "What you have done and when it is due.",
-                       order=5, url_kwargs=lambda p: {"person_id": p.person_id})
+    # A worker sees two entries: "My training" and "My passport". With the courses plugin, its "My training"
+    # page shows the records too, so this card is only for a deployment without it.
+    add_dashboard_card(app, "My training", "admin.person", "Your training records: what you have done and when "
+                       "it is due.", order=5, url_kwargs=lambda p: {"person_id": p.person_id},
+                       visible=lambda p: "courses.my_training" not in app.view_functions)
     add_dashboard_card(app, "Standards catalogue", "core.standards",
                        "The Care Certificate, training subjects and delegated tasks.", order=90)

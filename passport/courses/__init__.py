@@ -18,8 +18,10 @@ def _setup(app) -> None:
     from passport.web import add_dashboard_card, add_nav
 
     reminders.register_source("training", training_reminders)
-    from passport.courses.ascwds import DEFAULT_MAX_BYTES
+    from passport.core.onboarding import set_worker_id_store
+    from passport.courses.ascwds import DEFAULT_MAX_BYTES, WorkerIdStore
 
+    set_worker_id_store(WorkerIdStore())  # staff imports keep their unique worker ids as ASC-WDS ids
     app.config.setdefault("COURSES_ASCWDS_MAX_BYTES", DEFAULT_MAX_BYTES)  # API, web form and CLI alike
 
     def staff(p):
@@ -38,8 +40,9 @@ def _setup(app) -> None:
     add_dashboard_card(app, "Training matrix", "courses.matrix",
                        "Who is in date, due soon or missing, by subject. Print it for an inspection.", order=11,
                        url_kwargs=first_org(MATRIX_ROLES))
-    add_dashboard_card(app, "My training and Care Certificate", "courses.my_training",
-                       "Your bookings, sessions you can book, and your Care Certificate progress.", order=6)
+    add_dashboard_card(app, "My training", "courses.my_training",
+                       "Your training records, bookings, sessions you can book and Care Certificate progress.",
+                       order=6)
     add_dashboard_card(app, "Scheme training summary", "courses.scheme_summary",
                        "Compliance across every home in the scheme.", order=81,
                        visible=lambda p: is_scheme_admin(dbm.session, p))

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -22,6 +20,7 @@ from sqlalchemy.orm import Session
 from passport import audit
 from passport.core import records
 from passport.core.access import Principal, today
+from passport.core.csvimport import Problem, open_csv, parse_dmy as _parse_date
 from passport.core.models import Membership, Organisation, TrainingCategory, TrainingRecord
 from passport.core.records import add_months, refresh_months_for
 from passport.core.services import get_or_404
@@ -37,18 +36,6 @@ HEADER = ["LOCALESTID", "UNIQUEWORKERID", "CATEGORY", "TRAININGNAME", "ACCREDITE
 HEADER_V1 = ["LOCALESTID", "UNIQUEWORKERID", "CATEGORY", "DESCRIPTION", "DATECOMPLETED", "EXPIRYDATE",
              "ACCREDITED", "NOTES"]
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
-
-
-@dataclass
-class Problem:
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"Line {self.line}" if self.line else "File"
-        return f"{where}{', ' + self.field if self.field else ''}: {self.message}"
 
 
 @dataclass
@@ -67,39 +54,14 @@ class Preview:
         return not self.problems
 
 
-def _parse_date(value: str) -> date | None:
-    """DD/MM/YYYY exactly (ASC-WDS is strict), or None."""
-    if len(value) != 10 or value[2] != "/" or value[5] != "/" or not _DATE.match(value):
-        return None
-    try:
-        return date(int(value[6:]), int(value[3:5]), int(value[:2]))
-    except ValueError:
-        return None
-
-
 def check(db: Session, org_id: int, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Preview:
     """Read and check a whole file without changing anything; lists every problem with its line number."""
     p = Preview(sha256=hashlib.sha256(data).hexdigest())
-    if len(data) > max_bytes:
-        p.problems.append(Problem(0, "", f"The file is {len(data) / 1048576:.1f} MB; the limit is "
-                                         f"{max_bytes / 1048576:.0f} MB. Split it into smaller files."))
+    opened = open_csv(data, max_bytes, p.problems)
+    if opened is None:
         return p
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        p.problems.append(Problem(line, "", "The file is not UTF-8 text. In Excel, save it as 'CSV UTF-8 "
-                                            "(Comma delimited)' and try again."))
-        return p
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip().upper() for h in next(reader)]
-    except StopIteration:
-        p.problems.append(Problem(1, "", "The file is empty."))
-        return p
-    except csv.Error as exc:
-        p.problems.append(Problem(1, "", f"The file is not a readable CSV file ({exc})."))
-        return p
+    header, reader = opened
+    header = [h.upper() for h in header]
     if header not in (HEADER, HEADER_V1):
         p.problems.append(Problem(1, "header", "The header row must be exactly: " + ",".join(HEADER)))
         return p
@@ -372,3 +334,15 @@ def set_worker_refs(db: Session, principal: Principal, org_id: int, ids: dict[in
     db.flush()
     audit.record(db, principal.actor, "ascwds.worker_ids.set", "organisation", org_id, org_id=org_id, changed=changed)
     return changed
+
+
+class WorkerIdStore:
+    """Keeps the unique worker ids a staff import reads (``passport.core.onboarding``) as ASC-WDS worker
+    ids, so the training import and export find the same people."""
+
+    def lookup(self, db: Session, org_id: int) -> dict[str, int]:
+        return {uid: pid for pid, uid in worker_refs(db, org_id).items()}
+
+    def assign(self, db: Session, org_id: int, person_id: int, unique_worker_id: str) -> None:
+        db.add(AscwdsWorkerRef(org_id=org_id, person_id=person_id, unique_worker_id=unique_worker_id))
+        db.flush()

@@ -98,7 +98,7 @@ def _assessment_fields(db: Session, data: dict) -> dict:
         except ValueError:
             on = None
     if not isinstance(on, date):
-        errors["assessed_on"] = "Enter the date of the assessment, like 2026-03-27."
+        errors["assessed_on"] = "Enter the date of the assessment."
     elif on > today():
         errors["assessed_on"] = "The assessment date cannot be in the future."
     elif on.year < 2000:

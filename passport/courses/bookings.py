@@ -93,6 +93,25 @@ def book(db: Session, principal: Principal, session_id: int, person_id: int, org
     return booking
 
 
+def book_many(db: Session, principal: Principal, session_id: int, picks: list[tuple[int, int]]
+              ) -> tuple[list[CourseBooking], list[str]]:
+    """Book several people (``(org_id, person_id)`` pairs, in order) on one session: each gets a place while
+    places last, then the waiting list. Someone already booked is skipped and named; any other refusal
+    (not allowed, not open to that home) stops the whole request, so nothing is half done.
+    Returns (the new bookings, the names of people already booked)."""
+    booked = set(db.scalars(sa.select(CourseBooking.person_id).where(
+        CourseBooking.session_id == session_id, CourseBooking.status != "cancelled")))
+    made, already = [], []
+    for org_id, person_id in dict.fromkeys(picks):
+        if person_id in booked:
+            person = db.get(Person, person_id)
+            already.append(person.full_name if person else str(person_id))
+            continue
+        made.append(book(db, principal, session_id, person_id, org_id))
+        booked.add(person_id)
+    return made, already
+
+
 def cancel(db: Session, principal: Principal, booking_id: int) -> tuple[CourseBooking, list[CourseBooking]]:
     """Cancel a place or a waiting-list entry. A freed place goes to the next person waiting.
     Returns (the booking, bookings promoted from the waiting list)."""

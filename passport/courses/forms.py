@@ -36,7 +36,7 @@ class CourseForm(FlaskForm):
 
 
 class SessionForm(FlaskForm):
-    date = DateField("Date", validators=[DataRequired("Enter the date of the session, like 2026-03-27.")])
+    date = DateField("Date", validators=[DataRequired("Enter the date of the session.")])
     start_time = TimeField("Start time", validators=[DataRequired("Enter the start time, like 09:30.")])
     end_time = TimeField("End time", validators=[DataRequired("Enter the end time, like 12:30.")])
     venue = StringField("Venue", validators=[DataRequired("Enter the venue."), Length(max=300)])
@@ -50,7 +50,8 @@ class SessionForm(FlaskForm):
 
 
 class BookForm(FlaskForm):
-    person = SelectField("Person to book", validators=[DataRequired("Choose someone to book.")])
+    # several people at once; the shared field macro renders a SelectMultipleField as NHS.UK checkboxes
+    person = SelectMultipleField("People to book", validators=[DataRequired("Choose at least one person to book.")])
 
 
 class AssessmentForm(FlaskForm):

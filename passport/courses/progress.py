@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from passport.core import records
 from passport.core.access import Principal, has_role, today
 from passport.core.models import CCStandard, StandardAchievement
+from passport.core.timeutil import format_date
 from passport.core.services import get_scheme
 from passport.courses.common import member_orgs
 from passport.courses.models import Course, CourseAssessment, course_standard
@@ -165,10 +166,10 @@ def sign_off(db: Session, principal: Principal, person_id: int, framework: str, 
 def _describe(a: CourseAssessment) -> str:
     who = a.assessor.full_name if a.assessor else "unknown assessor"
     if a.method == "score":
-        return f"Knowledge test {a.score}% (pass mark {a.pass_mark}%) on {a.assessed_on.isoformat()}, {who}"
+        return f"Knowledge test {a.score}% (pass mark {a.pass_mark}%) on {format_date(a.assessed_on)}, {who}"
     if a.method == "workbook":
-        return f"Workbook accepted on {a.assessed_on.isoformat()} by {who}"
-    return f"Practice observed ({a.setting}) on {a.assessed_on.isoformat()} by {who}"
+        return f"Workbook accepted on {format_date(a.assessed_on)} by {who}"
+    return f"Practice observed ({a.setting}) on {format_date(a.assessed_on)} by {who}"
 
 
 def progress_json(p: dict) -> dict:

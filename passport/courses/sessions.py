@@ -42,7 +42,7 @@ def _date(value, label: str, required: bool = True) -> date | None:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValueError(f"Enter the {label} as a real date, like 2026-03-27.") from None
+        raise ValueError(f"Enter the {label} as a real date.") from None
 
 
 def _session_fields(data: dict) -> dict:

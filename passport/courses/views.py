@@ -218,14 +218,18 @@ def session_cancel(session_id: int):
 
 
 def _bookable_people(p, s) -> list[tuple[str, str]]:
-    """People this principal may book: current members of their organisations that the session is open to."""
+    """People this principal may book: current members of their organisations that the session is open to.
+    People already booked are marked (choosing them again leaves them as they are)."""
+    booked = {b.person_id: b.status for b in bookings.bookings_for(dbm.session, s.id) if b.status != "cancelled"}
+    marks = {"confirmed": " (already booked)", "waiting": " (on the waiting list)"}
     options = []
     for org_id in orgs_with_role(dbm.session, p, TRAINING_ROLES):
         if not sessions.open_to(dbm.session, s, org_id):
             continue
         org = dbm.session.get(Organisation, org_id)
         for person in people_in_org(dbm.session, org_id):
-            options.append((f"{org_id}:{person.id}", f"{person.full_name} – {org.name}"))
+            options.append((f"{org_id}:{person.id}",
+                            f"{person.full_name} – {org.name}{marks.get(booked.get(person.id), '')}"))
     return options
 
 
@@ -238,11 +242,14 @@ def session_detail(session_id: int):
     form.person.choices = choices([("", "Choose…")] + _bookable_people(p, s))
     if form.validate_on_submit():
         try:
-            org_id, person_id = (int(x) for x in form.person.data.split(":"))
-            b = bookings.book(dbm.session, p, s.id, person_id, org_id)
+            picks = [tuple(int(x) for x in value.split(":")) for value in form.person.data]
+            made, already = bookings.book_many(dbm.session, p, s.id, picks)
             dbm.session.commit()
-            flash(f"{b.person.full_name} " + ("has a place." if b.status == "confirmed" else
-                                               "is on the waiting list: the session is full."), "info")
+            for b in made:
+                flash(f"{b.person.full_name} " + ("has a place." if b.status == "confirmed" else
+                                                   "is on the waiting list: the session is full."), "info")
+            if already:
+                flash("Already booked, so left as they were: " + ", ".join(already) + ".", "info")
             return redirect(url_for("courses.session_detail", session_id=s.id))
         except (ServiceError, ValueError) as exc:
             dbm.session.rollback()
