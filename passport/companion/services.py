@@ -16,12 +16,12 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from email_validator import EmailNotValidError, validate_email
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from passport import audit
+from passport.core import validation as v
 from passport.core.access import Principal, has_role, is_scheme_admin, orgs_with_role, today
 from passport.core.models import Membership, Organisation, Person
 from passport.core.timeutil import UK
@@ -368,8 +368,8 @@ def start_induction(db: Session, principal: Principal | None, org_id: int, data:
         email = _clean(data, "email", "an email address", 254, errors, required=False)
         if email:
             try:
-                email = validate_email(email, check_deliverability=False).normalized
-            except EmailNotValidError:
+                email = v.clean_email(email) or ""
+            except ValueError:
                 errors["email"] = "Enter an email address like name@example.com, or leave it blank."
         ends = _parse_date(data.get("ends_on"), "ends_on", "the last day of the booking", errors)
         if first and ends and ends < first:
