@@ -33,7 +33,13 @@ def _setup(app) -> None:
     def staff(p):
         return bool(managed_orgs(dbm.session, p)) or is_scheme_admin(dbm.session, p)
 
-    add_nav(app, "Induction", "companion.index", order=35)
+    def has_induction(p):
+        from passport.companion.models import Induction
+        import sqlalchemy as sa
+
+        return dbm.session.scalar(sa.select(Induction.id).where(Induction.person_id == p.person_id).limit(1)) is not None
+
+    add_nav(app, "Induction", "companion.index", order=35, visible=lambda p: staff(p) or has_induction(p))
     add_dashboard_card(app, "Induction: items overdue", "companion.index",
                        "Induction checklist items are past their due date. See who needs what.", order=2,
                        visible=lambda p: has_overdue(dbm.session, p))

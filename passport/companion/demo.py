@@ -1,4 +1,4 @@
-"""Demo data: the scheme's published template pack, The Oaks' adapted pack with one employee's and one
+"""Demo data: the scheme's published template pack, Riverside's adapted pack with one employee's and one
 agency worker's induction, workers who moved between the demo homes (for the movement report), the
 survey's questions and the cost of an hour of training."""
 from __future__ import annotations
@@ -47,17 +47,17 @@ def load(db, ctx) -> None:
     db.add(tpl)
     db.flush()
     svc.publish_template(db, None, tpl.id)
-    oaks = ctx.orgs["oaks"]
-    pack = svc.adopt_template(db, None, oaks.id)
+    home = ctx.orgs["riverside"]  # The Oaks is left to set up its own pack (the walk-through in the docs)
+    pack = svc.adopt_template(db, None, home.id)
     fire = pack.sections[0].items[0]
     fire.body = "The assembly point is the front car park; the fire panel is by reception."
     pack.sections[2].items.append(Item(kind="contact", title="Kennet Community Nursing Team", body="Our district nurses.",
                                        phone="01632 960300", due="within_days", position=9))
     db.flush()
-    worker = ctx.workers["oaks"][1]
-    svc.start_induction(db, None, oaks.id, {"kind": "employee", "person_id": worker.id,
+    worker = ctx.workers["riverside"][1]
+    svc.start_induction(db, None, home.id, {"kind": "employee", "person_id": worker.id,
                                             "first_shift_on": today() - timedelta(days=20)})
-    svc.start_induction(db, None, oaks.id, {"kind": "agency", "worker_name": "Priya Shah",
+    svc.start_induction(db, None, home.id, {"kind": "agency", "worker_name": "Priya Shah",
                                             "agency_name": "Wessex Care Staffing", "first_shift_on": today(),
                                             "ends_on": today() + timedelta(days=4)})
     db.add(Setting(id=1, cost_per_hour_pence=2500))

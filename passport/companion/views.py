@@ -22,8 +22,8 @@ from passport.forms import apply_errors, choices, status_for, submit
 LABELS = {"kinds": ITEM_KINDS, "due": DUE, "induction_kinds": INDUCTION_KINDS, "about": QUESTION_ABOUT}
 
 
-def _render(template: str, status: int = 200, **kw):
-    return render_template(template, labels=LABELS, **kw), status
+def _render(_template_name: str, _status: int = 200, **kw):
+    return render_template(_template_name, labels=LABELS, **kw), _status
 
 
 def _org(org_id: int) -> Organisation:

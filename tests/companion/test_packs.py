@@ -109,3 +109,16 @@ def test_pack_page_denials(client, login, db, adopted):
     assert client.post(f"/companion/packs/{tpl.id}/sections/new", data={"title": "x"}).status_code == 403
     login(client, people["admin"])
     assert client.post(f"/companion/items/{item.id}/edit", data={"kind": "read", "title": "x", "body": "y"}).status_code == 403
+
+
+def test_index_and_adopt_pages(client, login, db, home):
+    org, people = home
+    login(client, people["admin"])
+    assert "Create the template induction pack" in client.get("/companion/").get_data(as_text=True)
+    login(client, people["manager"])
+    page = client.get("/companion/").get_data(as_text=True)
+    assert "Set up the induction pack" in page
+    page = client.get(f"/companion/orgs/{org.id}/pack").get_data(as_text=True)
+    assert "has not published a template" in page
+    r = client.post(f"/companion/orgs/{org.id}/pack", data={})
+    assert r.status_code == 400
