@@ -32,6 +32,7 @@ class StartForm(FlaskForm):
                                                            ("agency", "An agency worker")]),
                       validators=[Optional()], default="employee")
     person_id = SelectField("Employee", validators=[Optional()])
+    passport = TextAreaField("Scan or paste their passport", validators=[Optional()])
     worker_name = StringField("Agency worker's full name", validators=[Optional()])
     agency_name = StringField("Agency", validators=[Optional()])
     email = StringField("Agency worker's email address", validators=[Optional()])

@@ -363,7 +363,9 @@ def start_induction(db: Session, principal: Principal | None, org_id: int, data:
         else:
             name, email = person.full_name, person.email or ""
     elif kind == "agency":
-        name = _clean(data, "worker_name", "the worker's name", 201, errors)
+        scanned = data.get("passport").strip() if isinstance(data.get("passport"), str) else ""
+        holder = holder_from_passport(db, org.id, scanned, errors) if scanned else None
+        name = holder or _clean(data, "worker_name", "the worker's name (or scan their passport)", 201, errors)
         agency = _clean(data, "agency_name", "the agency's name", 200, errors)
         email = _clean(data, "email", "an email address", 254, errors, required=False)
         if email:
@@ -396,6 +398,22 @@ def start_induction(db: Session, principal: Principal | None, org_id: int, data:
     audit.record(db, _actor(principal), "companion.induction.start", "companion_induction", ind.id, org_id=org.id,
                  person_id=ind.person_id, kind=kind)
     return ind
+
+
+def holder_from_passport(db: Session, org_id: int, text: str, errors: dict) -> str | None:
+    """The holder's name from a scanned or pasted passport (what its QR code holds), checked by the verify
+    plugin; a field error when it is not a valid passport."""
+    from passport.verify import settings
+    from passport.verify import services as verify_services
+
+    if len(text) > 20000:
+        errors["passport"] = "That is too long to be a passport."
+        return None
+    result = verify_services.check(db, settings(), text, channel="accept", org_id=org_id)
+    if result.state != "valid" or not (result.passport or {}).get("holder", {}).get("name"):
+        errors["passport"] = f"This passport cannot be used: {result.reason}"
+        return None
+    return result.passport["holder"]["name"][:201]
 
 
 def _load_induction(db: Session, induction_id) -> Induction:

@@ -197,3 +197,22 @@ def test_induction_pages_and_qr(db, adopted, client, login):
     assert "/companion/a/" in url
     assert client.get(f"/companion/inductions/{ind_id}/print").status_code == 200
     assert client.get("/companion/inductions/99999999999999999999999").status_code == 404
+
+
+from tests.verify.conftest import _no_trust_cache, issue, keys, scheme  # noqa: E402,F401  (real passports)
+
+
+def test_agency_induction_starts_from_a_passport_scan(db, adopted, issue, make_org, make_person):
+    org, people, tpl, pack = adopted
+    agency_worker = make_person(make_org(), "worker", given_name="Ola", family_name="Bright")
+    passport = issue(agency_worker, agency_worker.memberships[0].organisation)
+    token = f"https://passport.test/v#{passport.token}"  # what the QR code holds
+    ind = svc.start_induction(db, P(people["manager"]), org.id, {
+        "kind": "agency", "passport": token, "agency_name": "Wessex Staffing", "first_shift_on": today().isoformat(),
+        "ends_on": today().isoformat()})
+    assert ind.worker_name == "Ola Bright" and ind.person_id is None
+    with pytest.raises(ValidationError) as e:
+        svc.start_induction(db, P(people["manager"]), org.id, {
+            "kind": "agency", "passport": token[:-5] + "AAAAA", "agency_name": "A",
+            "first_shift_on": today().isoformat(), "ends_on": today().isoformat()})
+    assert "passport" in e.value.fields
