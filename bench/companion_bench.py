@@ -8,8 +8,9 @@ migrates an empty database, generates the data set with COPY, then measures:
 - warm: the same request repeated in one process (``--warm-runs``), p50 and p95;
 - the service alone (``passport.verify.movement.movement``) and the CSV, warm.
 
-Data (defaults): 2,000 homes in 100 groups; 100,000 current workers, of whom about a quarter moved from
-another home of the scheme in the last three years; 30,000 former workers who left the scheme in those
+Data (defaults): 2,000 homes in 100 groups; 100,000 current workers (a quarter of those who started in the
+last three years moved there from
+another home of the scheme); 30,000 former workers who left the scheme in those
 years; a Care Certificate (16 standards) for 30% of recent joiners; an accepted passport with 12 recognised
 training records for half the movers. Delegations are not generated (the first-delegated-task query runs,
 over an empty table).

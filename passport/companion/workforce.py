@@ -122,21 +122,22 @@ def hours_by_category(db: Session) -> dict[int, Decimal]:
     return {c: Decimal(str(round(float(h), 1))) for c, h in rows if h is not None}
 
 
-def first_task_days(db: Session, joiners: list[tuple[int, int, date]]) -> list[int]:
-    """Days from starting at a home to the first task delegated there, for joiners who have one."""
+def first_task_days(db: Session, joiners: list[tuple[int, int, date]], scope: list[int] | None, start: date,
+                    end: date) -> list[int]:
+    """Days from starting at a home to the first task delegated there, for the period's joiners who have one."""
     if not joiners:
         return []
     from passport.delegation.models import Delegation
 
-    people = sorted({p for p, _o, _d in joiners})
+    d = Delegation
+    q = (sa.select(d.worker_id, d.org_id, d.start_date).where(
+        d.start_date >= start, d.worker_id.in_(mv.joined_between(set(scope) if scope is not None else None, start, end))))
     firsts: dict[tuple[int, int], list[date]] = {}
-    for i in range(0, len(people), 5000):
-        for wid, oid, d in db.execute(sa.select(Delegation.worker_id, Delegation.org_id, Delegation.start_date)
-                                      .where(Delegation.worker_id.in_(people[i:i + 5000]))):
-            firsts.setdefault((wid, oid), []).append(d)
+    for wid, oid, when in db.execute(q):
+        firsts.setdefault((wid, oid), []).append(when)
     out = []
     for pid, oid, started in joiners:
-        later = [d for d in firsts.get((pid, oid), []) if d >= started]
+        later = [x for x in firsts.get((pid, oid), []) if x >= started]
         if later:
             out.append((min(later) - started).days)
     return out
@@ -163,7 +164,7 @@ def build(db: Session, principal: Principal | None, scope: str, start=None, end=
     hours = sum((per_hour.get(c, Decimal(0)) * n for c, n in rep.reused_by_category.items()), Decimal(0))
     known = sum(n for c, n in rep.reused_by_category.items() if c in per_hour)
     pence = int(hours * cost_per_hour_pence(db))
-    days = first_task_days(db, rep.joiner_ids)
+    days = first_task_days(db, rep.joiner_ids, sc.org_ids, s, e)
     rep.joiner_ids = []
     mv.apply_suppression(rep)
     ft_count = mv.suppress(len(days)) if rep.cross_org else len(days)

@@ -22,14 +22,13 @@ Definitions (also in docs/companion.md):
 """
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from statistics import median
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from passport.core.models import Membership, Organisation, StandardAchievement
 from passport.verify.models import Acceptance, AcceptanceItem
@@ -95,25 +94,45 @@ def care_orgs(db: Session, org_ids=None, group_id: int | None = None) -> dict[in
     return dict(db.execute(q).all())
 
 
-def _stints(db: Session, scope: set[int] | None, since: date) -> dict[int, list[Stint]]:
-    """Every person's stints at the scheme's homes (people with a stint in ``scope`` still running on or
-    after ``since``), by person, in start order."""
-    m = Membership
-    q = (sa.select(m.person_id, m.org_id, sa.func.min(m.start_date),
-                   sa.case((sa.func.count(m.end_date) < sa.func.count(), None), else_=sa.func.max(m.end_date)))
-         .join(Organisation, Organisation.id == m.org_id)
-         .where(Organisation.kind.in_(CARE_KINDS), m.role != "scheme_admin")
-         .group_by(m.person_id, m.org_id))
+def _stint_select(m):
+    """Stints from membership alias ``m``: (person_id, org_id, start, end) per person and home."""
+    return (sa.select(m.person_id, m.org_id, sa.func.min(m.start_date).label("start"),
+                      sa.case((sa.func.count(m.end_date) < sa.func.count(), None),
+                              else_=sa.func.max(m.end_date)).label("end"))
+            .join(Organisation, Organisation.id == m.org_id)
+            .where(Organisation.kind.in_(CARE_KINDS), m.role != "scheme_admin")
+            .group_by(m.person_id, m.org_id))
+
+
+def _stints(db: Session, scope: set[int] | None, lo: date, hi: date) -> dict[int, list[Stint]]:
+    """The stints (at any of the scheme's homes) of everyone who started or left a home in ``scope`` between
+    ``lo`` and ``hi``, by person, in start order. Everyone else changes nothing in the period."""
+    m, t = aliased(Membership), aliased(Membership)
+    touched = (sa.select(t.person_id).where(
+        t.role != "scheme_admin", sa.or_(t.start_date.between(lo, hi), t.end_date.between(lo, hi))))
     if scope is not None:
-        people = (sa.select(m.person_id).where(m.org_id.in_(list(scope)),
-                                               sa.or_(m.end_date.is_(None), m.end_date >= since)))
-        q = q.where(m.person_id.in_(people))
+        touched = touched.where(t.org_id.in_(list(scope)))
+    q = _stint_select(m).where(m.person_id.in_(touched))
     out: dict[int, list[Stint]] = defaultdict(list)
     for pid, oid, start, end in db.execute(q):
         out[pid].append(Stint(pid, oid, start, end))
     for stints in out.values():
         stints.sort(key=lambda s: s.start)
     return out
+
+
+def in_post_on(db: Session, scope: set[int] | None, days: list[date]) -> dict[date, int]:
+    """Staff in post (stints running) at homes in ``scope`` on each of ``days``, in one query."""
+    m = aliased(Membership)
+    st = _stint_select(m)
+    if scope is not None:
+        st = st.where(m.org_id.in_(list(scope)))
+    st = st.subquery()
+    days = sorted(set(days))
+    cols = [sa.func.coalesce(sa.func.sum(sa.case((sa.and_(st.c.start <= d, sa.or_(st.c.end.is_(None), st.c.end >= d)), 1),
+                                                 else_=0)), 0) for d in days]
+    row = db.execute(sa.select(*cols)).one()
+    return dict(zip(days, (int(v) for v in row)))
 
 
 def _previous(stints: list[Stint], s: Stint) -> Stint | None:
@@ -158,17 +177,10 @@ def movement(db: Session, start: date, end: date, org_ids: list[int] | None = No
     rep = Report(start=start, end=end, org_ids=sorted(scope) if scope is not None else None, cross_org=cross,
                  org_names=care_orgs(db) if scope is not None else names)
     t_start = end - timedelta(days=364)
-    by_person = _stints(db, scope, min(start, t_start) - timedelta(days=MOVE_WINDOW_DAYS))
+    by_person = _stints(db, scope, min(start, t_start), end)
 
     def in_scope(org_id: int) -> bool:
         return scope is None or org_id in scope
-
-    starts = sorted(s.start for stints in by_person.values() for s in stints if in_scope(s.org_id))
-    ends = sorted(s.end for stints in by_person.values() for s in stints if in_scope(s.org_id) and s.end is not None)
-
-    def in_post(d: date) -> int:
-        """Stints started on or before ``d`` and not ended before it."""
-        return bisect_right(starts, d) - bisect_left(ends, d)
 
     months = _months(start, end)
     month_rows = [{"label": a.strftime("%b %Y"), "start": a, "end": b, "joiners": 0, "leavers": 0, "moves": 0}
@@ -213,11 +225,12 @@ def movement(db: Session, start: date, end: date, org_ids: list[int] | None = No
                     rep.left_scheme += 1
             if s.end is not None and t_start <= s.end <= end:
                 leavers_12m += 1
+    posts = in_post_on(db, scope, [start, end, t_start] + [r["end"] for r in month_rows])
     for r in month_rows:
-        r["in_post"] = in_post(r["end"])
+        r["in_post"] = posts[r["end"]]
     rep.months = month_rows
-    rep.in_post_start, rep.in_post_end = in_post(start), in_post(end)
-    avg = (in_post(t_start) + in_post(end)) / 2
+    rep.in_post_start, rep.in_post_end = posts[start], posts[end]
+    avg = (posts[t_start] + posts[end]) / 2
     rep.turnover_leavers_12m, rep.turnover_average_in_post = leavers_12m, avg
     rep.turnover_percent = round(100 * leavers_12m / avg, 1) if avg else None
 
@@ -259,24 +272,7 @@ def movement(db: Session, start: date, end: date, org_ids: list[int] | None = No
 
     # Time from starting to a complete Care Certificate, for this period's joiners.
     if joiner_ids:
-        people = sorted({p for p, _o, _d in joiner_ids})
-        firsts: dict[tuple[int, str, int], date] = {}
-        for i in range(0, len(people), 5000):
-            for pid, fw, num, met in db.execute(
-                    sa.select(StandardAchievement.person_id, StandardAchievement.framework,
-                              StandardAchievement.standard_number, sa.func.min(StandardAchievement.met_on))
-                    .where(StandardAchievement.person_id.in_(people[i:i + 5000]), StandardAchievement.withdrawn_at.is_(None))
-                    .group_by(StandardAchievement.person_id, StandardAchievement.framework,
-                              StandardAchievement.standard_number)):
-                firsts[(pid, fw, num)] = met
-        complete: dict[int, date] = {}
-        per: dict[tuple[int, str], list[date]] = defaultdict(list)
-        for (pid, fw, _n), met in firsts.items():
-            per[(pid, fw)].append(met)
-        for (pid, fw), dates in per.items():
-            if len(dates) >= CC_COUNT.get(fw, 99):
-                done = max(dates)
-                complete[pid] = min(done, complete.get(pid, done))
+        complete = completion_dates(db, scope, start, end)
         days = []
         for pid, _o, started in joiner_ids:
             done = complete.get(pid)
@@ -289,6 +285,29 @@ def movement(db: Session, start: date, end: date, org_ids: list[int] | None = No
         rep.cc_completed = len(days)
         rep.cc_median_days = float(median(days)) if days else None
     return rep
+
+
+def joined_between(scope: set[int] | None, start: date, end: date):
+    """A subquery of the people who started at a home in ``scope`` between ``start`` and ``end``."""
+    j = aliased(Membership)
+    q = sa.select(j.person_id).where(j.start_date.between(start, end), j.role != "scheme_admin")
+    return q.where(j.org_id.in_(list(scope))) if scope is not None else q
+
+
+def completion_dates(db: Session, scope: set[int] | None, start: date, end: date) -> dict[int, date]:
+    """When each of the period's joiners first had every standard of a Care Certificate framework met."""
+    a = StandardAchievement
+    firsts = (sa.select(a.person_id, a.framework, a.standard_number, sa.func.min(a.met_on).label("met"))
+              .where(a.withdrawn_at.is_(None), a.person_id.in_(joined_between(scope, start, end)))
+              .group_by(a.person_id, a.framework, a.standard_number).subquery())
+    needed = sa.case((firsts.c.framework == "2015", CC_COUNT["2015"]), else_=CC_COUNT["2025"])
+    rows = db.execute(sa.select(firsts.c.person_id, sa.func.max(firsts.c.met))
+                      .group_by(firsts.c.person_id, firsts.c.framework)
+                      .having(sa.func.count() >= sa.func.min(needed))).all()
+    out: dict[int, date] = {}
+    for pid, done in rows:
+        out[pid] = min(done, out.get(pid, done))
+    return out
 
 
 def apply_suppression(rep: Report) -> Report:
