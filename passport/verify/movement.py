@@ -186,11 +186,10 @@ def movement(db: Session, start: date, end: date, org_ids: list[int] | None = No
     month_rows = [{"label": a.strftime("%b %Y"), "start": a, "end": b, "joiners": 0, "leavers": 0, "moves": 0}
                   for a, b in months]
 
+    by_month = {(r["start"].year, r["start"].month): r for r in month_rows}
+
     def month_of(d: date) -> dict:
-        for r in month_rows:
-            if r["start"] <= d <= r["end"]:
-                return r
-        return {}
+        return by_month.get((d.year, d.month), {})
 
     origins: Counter = Counter()
     from_homes: Counter = Counter()
@@ -204,7 +203,8 @@ def movement(db: Session, start: date, end: date, org_ids: list[int] | None = No
                 continue
             if start <= s.start <= end:
                 rep.joiners += 1
-                month_of(s.start)["joiners"] = month_of(s.start).get("joiners", 0) + 1
+                mo = month_of(s.start)
+                mo["joiners"] = mo.get("joiners", 0) + 1
                 joiner_ids.append((s.person_id, s.org_id, s.start))
                 prev = _previous(stints, s)
                 if prev is not None:
@@ -215,12 +215,13 @@ def movement(db: Session, start: date, end: date, org_ids: list[int] | None = No
                     unmatched_joiners.append((s.person_id, s.org_id))
             if s.end is not None and start <= s.end <= end:
                 rep.leavers += 1
-                month_of(s.end)["leavers"] = month_of(s.end).get("leavers", 0) + 1
+                mo = month_of(s.end)
+                mo["leavers"] = mo.get("leavers", 0) + 1
                 nxt = _next(stints, s)
                 if nxt is not None:
                     rep.moved_within += 1
                     flows[(s.org_id, nxt.org_id)] += 1
-                    month_of(s.end)["moves"] = month_of(s.end).get("moves", 0) + 1
+                    mo["moves"] = mo.get("moves", 0) + 1
                 else:
                     rep.left_scheme += 1
             if s.end is not None and t_start <= s.end <= end:
