@@ -13,6 +13,8 @@ DEFAULTS = {
     "COMPANION_LINK_RATE_LIMIT": "60 per minute",
     # A survey offer stays open this many days.
     "COMPANION_SURVEY_OFFER_DAYS": 60,
+    # Keep computed movement reports per process until the data they read changes.
+    "COMPANION_MOVEMENT_CACHE": True,
 }
 
 

@@ -57,6 +57,6 @@ class MovementForm(FlaskForm):
     class Meta:
         csrf = False
 
-    scope = SelectField("Report for", validators=[Optional()])
+    scope = StringField("Report for", validators=[Optional()])
     start = StringField("From", validators=[Optional()])
     end = StringField("To", validators=[Optional()])

@@ -335,10 +335,10 @@ def movement():
     p = current_principal()
     db = dbm.session
     form = MovementForm(request.args)
-    form.scope.choices = choices(workforce.scope_choices(db, p))
-    if not form.scope.choices:
+    scopes = workforce.scope_choices(db, p)
+    if not scopes:
         raise NotFound("There is no movement report you can see.")
-    scope = request.args.get("scope") or form.scope.choices[0].value
+    scope = request.args.get("scope") or scopes[0][0]
     form.scope.data = scope
     try:
         view = workforce.build(db, p, scope, request.args.get("start"), request.args.get("end"),
@@ -347,13 +347,13 @@ def movement():
         if exc.status != 400:
             raise
         apply_errors(form, exc)
-        return _render("companion/movement.html", 400, form=form, v=None)
+        return _render("companion/movement.html", 400, form=form, v=None, scopes=scopes)
     if request.args.get("format") == "csv":
         body = "\ufeff" + workforce.csv_text(view)
         name = f"workforce-movement-{view.report.start.isoformat()}-{view.report.end.isoformat()}.csv"
         return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
     form.start.data, form.end.data = view.report.start.isoformat(), view.report.end.isoformat()
-    return _render("companion/movement.html", form=form, v=view, shown=workforce.shown, money=workforce.money,
+    return _render("companion/movement.html", form=form, v=view, scopes=scopes, shown=workforce.shown, money=workforce.money,
                    flow=workforce.flow_svg(view), trend=workforce.trend_svg(view))
 
 

@@ -5,6 +5,8 @@ server-rendered SVG charts and the CSV. The counting itself is ``passport.verify
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -155,10 +157,61 @@ class View:
     category_names: dict[int, str]
 
 
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+CACHE_SIZE = 32
+
+
+def data_version(db: Session) -> tuple:
+    """Changes whenever anything the report reads changes: row counts and highest ids of memberships,
+    accepted passports, Care Certificate sign-offs, delegations and courses, the cost setting, and the audit
+    trail (every service that changes a membership's dates, a sign-off or a delegation writes to it). One
+    cheap query."""
+    from passport.audit import AuditEntry
+    from passport.core.models import Membership, StandardAchievement
+    from passport.courses.models import Course
+    from passport.delegation.models import Delegation
+    from passport.verify.models import Acceptance
+
+    def agg(*cols):
+        return [sa.select(c).scalar_subquery() for c in cols]
+
+    m, a, st = Membership, Acceptance, StandardAchievement
+    return tuple(db.execute(sa.select(*agg(
+        sa.func.count(m.id), sa.func.max(m.id), sa.func.count(m.end_date), sa.func.max(m.end_date),
+        sa.func.count(a.id), sa.func.max(a.id), sa.func.count(st.id), sa.func.max(st.id),
+        sa.func.count(st.withdrawn_at), sa.func.max(Delegation.id), sa.func.count(Course.id), sa.func.max(Course.id),
+        sa.func.max(Setting.cost_per_hour_pence), sa.func.max(AuditEntry.id)))).one())
+
+
 def build(db: Session, principal: Principal | None, scope: str, start=None, end=None,
-          own_issuer: str | None = None) -> View:
+          own_issuer: str | None = None, cache: bool | None = None) -> View:
+    """The report as shown. The computed view is kept in a small per-process cache keyed by the scope, the
+    period, today and ``data_version`` (so any change is seen at once); ``COMPANION_MOVEMENT_CACHE`` turns it
+    off. Permissions are checked before the cache is consulted."""
     sc = resolve_scope(db, principal, scope)
     s, e = parse_period(start, end)
+    if cache is None:
+        from flask import current_app, has_app_context
+
+        cache = bool(has_app_context() and current_app.config.get("COMPANION_MOVEMENT_CACHE", True))
+    if not cache:
+        return _build(db, sc, s, e, own_issuer)
+    key = (sc.kind, sc.ref, s, e, own_issuer, today(), data_version(db))
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
+    view = _build(db, sc, s, e, own_issuer)
+    with _CACHE_LOCK:
+        _CACHE[key] = view
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return view
+
+
+def _build(db: Session, sc: Scope, s: date, e: date, own_issuer: str | None) -> View:
     rep = mv.movement(db, s, e, sc.org_ids, cross_org=sc.kind != "org", own_issuer=own_issuer)
     per_hour = hours_by_category(db)
     hours = sum((per_hour.get(c, Decimal(0)) * n for c, n in rep.reused_by_category.items()), Decimal(0))

@@ -26,6 +26,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from statistics import median
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -39,8 +40,7 @@ SUPPRESS_BELOW = 5
 CC_COUNT = {"2015": 15, "2025": 16}
 
 
-@dataclass
-class Stint:
+class Stint(NamedTuple):
     person_id: int
     org_id: int
     start: date
@@ -114,10 +114,11 @@ def _stints(db: Session, scope: set[int] | None, lo: date, hi: date) -> dict[int
         touched = touched.where(t.org_id.in_(list(scope)))
     q = _stint_select(m).where(m.person_id.in_(touched))
     out: dict[int, list[Stint]] = defaultdict(list)
-    for pid, oid, start, end in db.execute(q):
-        out[pid].append(Stint(pid, oid, start, end))
+    for row in db.connection().execute(q):
+        out[row[0]].append(Stint._make(row))
     for stints in out.values():
-        stints.sort(key=lambda s: s.start)
+        if len(stints) > 1:
+            stints.sort(key=lambda s: s.start)
     return out
 
 

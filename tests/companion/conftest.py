@@ -48,3 +48,11 @@ def adopted(db, home):
     pack = svc.adopt_template(db, P(people["manager"]), org.id)
     db.flush()
     return org, people, tpl, pack
+
+
+@pytest.fixture(autouse=True)
+def _no_movement_cache(app):
+    """Each test rolls back, so ids repeat between tests: report caching stays off except where tested."""
+    app.config["COMPANION_MOVEMENT_CACHE"] = False
+    yield
+    app.config["COMPANION_MOVEMENT_CACHE"] = True

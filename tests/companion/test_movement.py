@@ -190,3 +190,18 @@ def test_training_reuse_hours_and_pounds(db, make_org, make_person):
     view = workforce.build(db, P(manager), f"org:{org.id}")
     assert view.report.acceptances == 1 and view.report.reused_records == 1
     assert view.hours == Decimal("3.0") and view.pence == 3 * 1250
+
+
+def test_cached_report_sees_every_change(db, moves, make_person, make_org):
+    from passport.core import services as core_services
+
+    a, b, c = moves
+    admin = make_person(make_org(kind="care_association"), "scheme_admin")
+    first = workforce.build(db, P(admin), "scheme", cache=True)
+    assert workforce.build(db, P(admin), "scheme", cache=True) is first
+    m = db.query(Membership).filter(Membership.org_id == b.id, Membership.end_date.is_(None)).first()
+    core_services.end_membership(db, P(admin), m.id, today())
+    again = workforce.build(db, P(admin), "scheme", cache=True)
+    assert again is not first and (again.report.leavers or 0) >= 11
+    with pytest.raises(PermissionDenied):  # permissions are checked before the cache
+        workforce.build(db, P(make_person(a, "registered_manager")), "scheme", cache=True)
