@@ -4,7 +4,8 @@ Run through ``bash bench/companion_run.sh`` (a throw-away server; ``PASSPORT_TES
 migrates an empty database, generates the data set with COPY, then measures:
 
 - cold: the scheme-wide report (the page a scheme admin opens: counts, SVG charts) as the first request of a
-  fresh process, new connection pool, empty compile and plan caches (``--cold-runs`` processes);
+  fresh process, new connection pool, empty compile and plan caches (``--cold-runs`` processes); and again
+  in fresh processes whose first request was another page (so the shared layout templates are compiled);
 - warm: the same request repeated in one process (``--warm-runs``), p50 and p95, served from the report
   cache (``COMPANION_MOVEMENT_CACHE``, checked against ``data_version`` on every request), and again with
   the cache off (every request recomputes);
@@ -158,10 +159,13 @@ def _client(app):
 PAGE = "/companion/movement?scope=scheme"
 
 
-def once_cold(url: str) -> float:
-    """One request in this (fresh) process."""
+def once_cold(url: str, warm_templates: bool = False) -> float:
+    """The movement page as the first request of this (fresh) process; with ``warm_templates``, after one
+    other page (the companion index) has compiled the shared layout."""
     app = _app(url)
     client = _client(app)
+    if warm_templates:
+        assert client.get("/companion/").status_code == 200
     t = time.perf_counter()
     r = client.get(PAGE)
     took = time.perf_counter() - t
@@ -183,12 +187,13 @@ def main() -> None:
     ap.add_argument("--warm-runs", type=int, default=30)
     ap.add_argument("--cold-runs", type=int, default=5)
     ap.add_argument("--cold-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--warm-templates", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     url = os.environ.get("PASSPORT_TEST_DATABASE_URL")
     if not url:
         raise SystemExit("Set PASSPORT_TEST_DATABASE_URL to a PostgreSQL database (bench/companion_run.sh does).")
     if args.cold_child:
-        print(json.dumps({"cold": once_cold(url)}))
+        print(json.dumps({"cold": once_cold(url, warm_templates=args.warm_templates)}))
         return
     out: dict = {"workers": args.workers, "homes": args.homes}
     if not args.reuse:
@@ -205,6 +210,12 @@ def main() -> None:
                              env=os.environ)
         cold.append(json.loads(res.stdout.strip().splitlines()[-1])["cold"])
     out["page_cold_s"] = [round(x, 3) for x in cold]
+    cold2 = []
+    for _ in range(args.cold_runs):
+        res = subprocess.run([sys.executable, __file__, "--cold-child", "--warm-templates"], capture_output=True,
+                             text=True, check=True, env=os.environ)
+        cold2.append(json.loads(res.stdout.strip().splitlines()[-1])["cold"])
+    out["page_cold_after_layout_s"] = [round(x, 3) for x in cold2]
     app = _app(url)
     client = _client(app)
     warm = []
