@@ -205,3 +205,25 @@ def test_cached_report_sees_every_change(db, moves, make_person, make_org):
     assert again is not first and (again.report.leavers or 0) >= 11
     with pytest.raises(PermissionDenied):  # permissions are checked before the cache
         workforce.build(db, P(make_person(a, "registered_manager")), "scheme", cache=True)
+
+
+from tests.delegation.conftest import world  # noqa: E402,F401  (a home, a nurse, competent workers)
+from tests.delegation.test_services import assess, delegate  # noqa: E402
+
+
+def test_days_to_first_delegated_task(db, world, principal):
+    assess(db, principal, world, world.worker)
+    d = delegate(db, principal, world, world.worker)
+    started = date(2020, 1, 1)  # the worker's start at the home (factory default)
+    days = workforce.first_task_days(db, [(world.worker.id, world.home.id, started), (world.worker2.id, world.home.id, started)],
+                                     [world.home.id], date(2019, 12, 1), date(2020, 2, 1))
+    assert days == [(d.start_date - started).days]
+
+
+def test_command_line_prints_csv(app, db, moves):
+    a, b, c = moves
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["companion", "movement", "--scope", f"org:{a.id}"])
+    assert result.exit_code == 0 and "Workforce movement,Alder House" in result.output
+    bad = runner.invoke(args=["companion", "movement", "--scope", "org:nope"])
+    assert bad.exit_code == 1 and "Choose a home" in bad.output
