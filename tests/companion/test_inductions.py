@@ -216,3 +216,15 @@ def test_agency_induction_starts_from_a_passport_scan(db, adopted, issue, make_o
             "kind": "agency", "passport": token[:-5] + "AAAAA", "agency_name": "A",
             "first_shift_on": today().isoformat(), "ends_on": today().isoformat()})
     assert "passport" in e.value.fields
+
+
+def test_agency_link_by_email(db, adopted, client, login, mail_to):
+    org, people, tpl, pack = adopted
+    ind = _agency(db, org, people, email="ola@example.test")
+    login(client, people["manager"])
+    r = client.post(f"/companion/inductions/{ind.id}/links", data={"send": "email"})
+    assert r.status_code == 200 and "emailed to ola@example.test" in r.get_data(as_text=True)
+    assert len(mail_to) == 1 and mail_to[0]["To"] == "ola@example.test"
+    body = mail_to[0].get_payload(decode=True).decode()
+    secret = re.search(r"/companion/a/([A-Za-z0-9_-]+)", body).group(1)
+    assert svc.induction_for_link(db, secret).id == ind.id
