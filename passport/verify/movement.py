@@ -104,36 +104,32 @@ def _stint_select(m):
             .group_by(m.person_id, m.org_id))
 
 
-def _stints(db: Session, scope: set[int] | None, lo: date, hi: date) -> dict[int, list[Stint]]:
-    """The stints (at any of the scheme's homes) of everyone who started or left a home in ``scope`` between
-    ``lo`` and ``hi``, by person, in start order. Everyone else changes nothing in the period."""
-    m, t = aliased(Membership), aliased(Membership)
-    touched = (sa.select(t.person_id).where(
-        t.role != "scheme_admin", sa.or_(t.start_date.between(lo, hi), t.end_date.between(lo, hi))))
-    if scope is not None:
-        touched = touched.where(t.org_id.in_(list(scope)))
-    q = _stint_select(m).where(m.person_id.in_(touched))
+def stints_and_posts(db: Session, scope: set[int] | None, lo: date, hi: date,
+                     days: list[date]) -> tuple[dict[int, list[Stint]], dict[date, int]]:
+    """In one statement (one pass that merges memberships into stints): the stints (at any of the scheme's
+    homes) of everyone who started or left a home in ``scope`` between ``lo`` and ``hi``, by person in start
+    order — everyone else changes nothing in the period — and the staff in post in ``scope`` on each of
+    ``days`` (as rows with a negative person id)."""
+    st = _stint_select(aliased(Membership)).cte("stints")
+    in_scope = st.c.org_id.in_(list(scope)) if scope is not None else sa.true()
+    touched = sa.select(st.c.person_id).where(in_scope, sa.or_(st.c.start.between(lo, hi), st.c.end.between(lo, hi)))
+    days = sorted(set(days))
+    parts = [sa.select(st.c.person_id, st.c.org_id, st.c.start, st.c.end).where(st.c.person_id.in_(touched))]
+    for i, d in enumerate(days):
+        parts.append(sa.select(sa.literal(-1 - i, sa.Integer), sa.cast(sa.func.count(), sa.Integer),
+                               sa.cast(sa.null(), sa.Date), sa.cast(sa.null(), sa.Date))
+                     .where(in_scope, st.c.start <= d, sa.or_(st.c.end.is_(None), st.c.end >= d)))
     out: dict[int, list[Stint]] = defaultdict(list)
-    for row in db.connection().execute(q):
-        out[row[0]].append(Stint._make(row))
+    posts: dict[date, int] = {}
+    for row in db.connection().execute(sa.union_all(*parts)):
+        if row[0] < 0:
+            posts[days[-1 - row[0]]] = int(row[1])
+        else:
+            out[row[0]].append(Stint._make(row))
     for stints in out.values():
         if len(stints) > 1:
             stints.sort(key=lambda s: s.start)
-    return out
-
-
-def in_post_on(db: Session, scope: set[int] | None, days: list[date]) -> dict[date, int]:
-    """Staff in post (stints running) at homes in ``scope`` on each of ``days``, in one query."""
-    m = aliased(Membership)
-    st = _stint_select(m)
-    if scope is not None:
-        st = st.where(m.org_id.in_(list(scope)))
-    st = st.subquery()
-    days = sorted(set(days))
-    cols = [sa.func.coalesce(sa.func.sum(sa.case((sa.and_(st.c.start <= d, sa.or_(st.c.end.is_(None), st.c.end >= d)), 1),
-                                                 else_=0)), 0) for d in days]
-    row = db.execute(sa.select(*cols)).one()
-    return dict(zip(days, (int(v) for v in row)))
+    return out, posts
 
 
 def _previous(stints: list[Stint], s: Stint) -> Stint | None:
@@ -178,12 +174,13 @@ def movement(db: Session, start: date, end: date, org_ids: list[int] | None = No
     rep = Report(start=start, end=end, org_ids=sorted(scope) if scope is not None else None, cross_org=cross,
                  org_names=care_orgs(db) if scope is not None else names)
     t_start = end - timedelta(days=364)
-    by_person = _stints(db, scope, min(start, t_start), end)
+    months = _months(start, end)
+    by_person, posts = stints_and_posts(db, scope, min(start, t_start), end,
+                                        [start, end, t_start] + [b for _a, b in months])
 
     def in_scope(org_id: int) -> bool:
         return scope is None or org_id in scope
 
-    months = _months(start, end)
     month_rows = [{"label": a.strftime("%b %Y"), "start": a, "end": b, "joiners": 0, "leavers": 0, "moves": 0}
                   for a, b in months]
 
@@ -227,7 +224,6 @@ def movement(db: Session, start: date, end: date, org_ids: list[int] | None = No
                     rep.left_scheme += 1
             if s.end is not None and t_start <= s.end <= end:
                 leavers_12m += 1
-    posts = in_post_on(db, scope, [start, end, t_start] + [r["end"] for r in month_rows])
     for r in month_rows:
         r["in_post"] = posts[r["end"]]
     rep.months = month_rows
