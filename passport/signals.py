@@ -19,3 +19,9 @@ competence_changed = _signals.signal("competence-changed")
 
 #: A person's name changed (sender: person id). kwargs: db, actor
 person_renamed = _signals.signal("person-renamed")
+
+#: A new home accepted a person's passport (sender: person id). kwargs: db, org_id, acceptance_id
+passport_accepted = _signals.signal("passport-accepted")
+
+#: A person's membership of an organisation ended (sender: person id). kwargs: db, org_id, membership_id, end
+membership_ended = _signals.signal("membership-ended")

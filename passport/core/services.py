@@ -11,7 +11,7 @@ from typing import Any, Callable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from passport import audit
+from passport import audit, signals
 from passport.core import validation as v
 from passport.core.access import Principal, has_role, is_scheme_admin, require_role, today
 from passport.core.catalogue_data import JOB_ROLES, ORGANISATION_KINDS
@@ -407,6 +407,7 @@ def end_membership(db: Session, principal: Principal, membership_id: int, end: d
     m.end_date = end
     db.flush()
     audit.record(db, principal.actor, "membership.end", "membership", m.id, org_id=m.org_id, end=end.isoformat())
+    signals.membership_ended.send(m.person_id, db=db, org_id=m.org_id, membership_id=m.id, end=end)
     return m
 
 

@@ -15,7 +15,7 @@ from datetime import date, datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from passport import audit
+from passport import audit, signals
 from passport.core import qualifications, records, services as core_services
 from passport.core.access import Principal, current_memberships, require_role, today
 from passport.core.catalogue_data import CC_2025_FROM_2015
@@ -198,6 +198,7 @@ def accept(db: Session, principal: Principal, s: trust.Settings, *, org_id: int,
                  iss=result.iss, standards=sorted(set(standards) - skip), categories=sorted(set(categories)),
                  subjects=sorted(set(subjects or [])), qualification_id=qual_id,
                  top_up=row.top_up_standards, name_check=row.name_check)
+    signals.passport_accepted.send(person.id, db=db, org_id=org_id, acceptance_id=row.id)
     return row
 
 
