@@ -45,7 +45,24 @@ def _resident_table():
                     sa.column('created_at', passport.db.UTCDateTime), sa.column('updated_at', passport.db.UTCDateTime))
 
 
+def _sqlite_foreign_keys(on: bool) -> None:
+    """SQLite rebuilds a table to drop a column, and dropping a table that other rows point at fails
+    while foreign keys are enforced; the pragma only takes effect outside a transaction. So, on SQLite,
+    commit, switch enforcement off for the rebuilds, and back on after checking every reference."""
+    bind = op.get_bind()
+    if bind.dialect.name != 'sqlite':
+        return
+    if on:
+        broken = bind.exec_driver_sql('PRAGMA foreign_key_check').all()
+        if broken:
+            raise RuntimeError(f'delegation0003 would leave broken references: {broken[:5]}')
+    bind.exec_driver_sql('COMMIT')
+    bind.exec_driver_sql(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+    bind.exec_driver_sql('BEGIN IMMEDIATE')
+
+
 def upgrade() -> None:
+    _sqlite_foreign_keys(False)
     op.create_table('delegation_resident',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('org_id', sa.Integer(), nullable=False),
@@ -105,6 +122,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_delegation_delegation_resident', ['org_id', 'resident_id', 'task_id'], unique=False)
         batch_op.create_index('uq_delegation_delegation_open', ['task_id', 'worker_id', 'org_id', 'resident_id'],
                               unique=True, **OPEN)
+    _sqlite_foreign_keys(True)
 
 
 def _move_references_to_register() -> None:
@@ -143,6 +161,7 @@ def _move_references_to_register() -> None:
 
 
 def downgrade() -> None:
+    _sqlite_foreign_keys(False)
     with op.batch_alter_table('delegation_delegation', schema=None) as batch_op:
         batch_op.drop_index('uq_delegation_delegation_open', **OPEN)
         batch_op.drop_index('ix_delegation_delegation_resident')
@@ -172,3 +191,4 @@ def downgrade() -> None:
     with op.batch_alter_table('delegation_resident', schema=None) as batch_op:
         batch_op.drop_index('ix_delegation_resident_org_key')
     op.drop_table('delegation_resident')
+    _sqlite_foreign_keys(True)

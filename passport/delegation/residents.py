@@ -43,13 +43,13 @@ def normalise(text: str | None) -> str:
 
 
 def clean_local_id(value: str | None) -> str:
-    value = "".join((value or "").split())
+    value = (value or "").strip()
     if not value:
         raise ValueError("Enter the home's local id for the resident, like R-0412.")
     if len(value) > 20:
         raise ValueError("The local id must be 20 characters or fewer.")
     if not LOCAL_ID_RE.match(value) or re.fullmatch(r"\d{10}", value.replace("-", "")):
-        raise ValueError("Use letters, numbers and - / . # only, like R-0412. Never an NHS number.")
+        raise ValueError("Use letters, numbers and - / . # only (no spaces), like R-0412. Never an NHS number.")
     return value
 
 
