@@ -18,6 +18,7 @@ from passport.db import UTCDateTime, utcnow
 from passport.delegation.models import (
     LEVEL_RANK, Assessment, Competency, Decline, Delegation, Resident, Task, resident_display,
 )
+from passport.delegation.residents import natural_key
 
 #: competences that run out within this many days are flagged where the nurse looks
 EXPIRY_WARNING_DAYS = 30
@@ -154,17 +155,19 @@ def delegation_status(d: Delegation, day: date, at: datetime | None = None) -> s
 
 def worker_summary(db: Session, person_id: int) -> dict:
     """Everything about one worker's delegated tasks, newest first."""
-    opts = (joinedload(Competency.task), joinedload(Competency.granted_by))
+    opts = (joinedload(Competency.task), joinedload(Competency.granted_by), joinedload(Competency.resident))
     return {
         "competencies": list(db.scalars(sa.select(Competency).options(*opts).where(Competency.worker_id == person_id)
                                         .order_by(Competency.ended_at.is_not(None), Competency.valid_until.desc()))),
-        "assessments": list(db.scalars(sa.select(Assessment).options(joinedload(Assessment.task))
+        "assessments": list(db.scalars(sa.select(Assessment).options(joinedload(Assessment.task),
+                                                                     joinedload(Assessment.resident))
                                        .where(Assessment.worker_id == person_id)
                                        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc()))),
-        "delegations": list(db.scalars(sa.select(Delegation).options(joinedload(Delegation.task))
+        "delegations": list(db.scalars(sa.select(Delegation).options(joinedload(Delegation.task),
+                                                                     joinedload(Delegation.resident))
                                        .where(Delegation.worker_id == person_id)
                                        .order_by(Delegation.ended_at.is_not(None), Delegation.created_at.desc()))),
-        "declines": list(db.scalars(sa.select(Decline).options(joinedload(Decline.task))
+        "declines": list(db.scalars(sa.select(Decline).options(joinedload(Decline.task), joinedload(Decline.resident))
                                     .where(Decline.worker_id == person_id).order_by(Decline.declined_at.desc()))),
     }
 
@@ -172,7 +175,8 @@ def worker_summary(db: Session, person_id: int) -> dict:
 def competency_register(db: Session, home_id: int, day: date) -> list[Competency]:
     """In-date competences of the home's current workers, by worker then task."""
     return list(db.scalars(
-        sa.select(Competency).options(joinedload(Competency.task), joinedload(Competency.worker))
+        sa.select(Competency).options(joinedload(Competency.task), joinedload(Competency.worker),
+                                      joinedload(Competency.resident))
         .join(Membership, Membership.person_id == Competency.worker_id).join(Person, Person.id == Competency.worker_id)
         .where(_current_worker(home_id, day), Competency.ended_at.is_(None), Competency.valid_from <= day,
                Competency.valid_until >= day).distinct()
@@ -194,13 +198,14 @@ def resident_register(db: Session, home_id: int, include_ended_days: int = 90,
     out: dict[Resident, list[Delegation]] = {}
     for d in rows:
         out.setdefault(d.resident, []).append(d)
-    return out
+    return {r: out[r] for r in sorted(out, key=natural_key)}
 
 
 def expiring(db: Session, home_id: int, day: date, days: int) -> list[Competency]:
     """Current competences of the home's workers that run out within ``days`` days of ``day``."""
     return list(db.scalars(
-        sa.select(Competency).options(joinedload(Competency.task), joinedload(Competency.worker))
+        sa.select(Competency).options(joinedload(Competency.task), joinedload(Competency.worker),
+                                      joinedload(Competency.resident))
         .join(Membership, Membership.person_id == Competency.worker_id)
         .where(_current_worker(home_id, day), Competency.ended_at.is_(None), Competency.valid_from <= day,
                Competency.valid_until >= day, Competency.valid_until <= day + timedelta(days=days)).distinct()
@@ -208,7 +213,8 @@ def expiring(db: Session, home_id: int, day: date, days: int) -> list[Competency
 
 
 def delegations_for_resident(db: Session, home_id: int, resident_id: int) -> list[Delegation]:
-    return list(db.scalars(sa.select(Delegation).options(joinedload(Delegation.task), joinedload(Delegation.worker))
+    return list(db.scalars(sa.select(Delegation).options(joinedload(Delegation.task), joinedload(Delegation.worker),
+                                                         joinedload(Delegation.resident))
                            .where(Delegation.org_id == home_id, Delegation.resident_id == resident_id)
                            .order_by(Delegation.created_at.desc())))
 
@@ -225,7 +231,8 @@ def relying_on_confirmation(db: Session, confirmation_id: int) -> list[dict]:
     day = uk_day(utcnow())
     out = []
     for c in db.scalars(sa.select(Competency).options(joinedload(Competency.task), joinedload(Competency.worker),
-                                                      joinedload(Competency.organisation))
+                                                      joinedload(Competency.organisation),
+                                                      joinedload(Competency.resident))
                         .where(Competency.registration_confirmation_id == confirmation_id).order_by(Competency.id)):
         status = competency_status(c, day)
         out.append({"kind": "competence", "id": c.id, "title": c.task.name, "task": c.task.code,
@@ -234,7 +241,8 @@ def relying_on_confirmation(db: Session, confirmation_id: int) -> list[dict]:
                     "open": status == "current", "status": STATUS_LABELS[status],
                     "endpoint": "delegation.worker", "args": {"home_id": c.org_id, "person_id": c.worker_id}})
     for d in db.scalars(sa.select(Delegation).options(joinedload(Delegation.task), joinedload(Delegation.worker),
-                                                      joinedload(Delegation.organisation))
+                                                      joinedload(Delegation.organisation),
+                                                      joinedload(Delegation.resident))
                         .where(Delegation.registration_confirmation_id == confirmation_id).order_by(Delegation.id)):
         status = delegation_status(d, day)
         out.append({"kind": "delegation", "id": d.id, "title": d.task.name, "task": d.task.code,

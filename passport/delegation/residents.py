@@ -80,11 +80,17 @@ def _require_manage(db: Session, principal: Principal, home_id: int) -> None:
 # --- reading ---------------------------------------------------------------------------------------
 
 
+def natural_key(resident: Resident) -> tuple:
+    """Order residents as people read rooms: "Room 3" before "Room 12"; active ones first."""
+    parts = re.split(r"(\d+)", resident.search_key)
+    return (not resident.active, [int(p) if p.isdigit() else p for p in parts], resident.local_id)
+
+
 def register(db: Session, home_id: int, include_archived: bool = False) -> list[Resident]:
     q = sa.select(Resident).where(Resident.org_id == home_id)
     if not include_archived:
         q = q.where(Resident.active.is_(True))
-    return list(db.scalars(q.order_by(Resident.active.desc(), Resident.search_key, Resident.local_id)))
+    return sorted(db.scalars(q), key=natural_key)
 
 
 def choices(db: Session, home_id: int, prompt: str | None = "Choose a resident…") -> list[tuple[str, str]]:
