@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from passport import db as dbm
-from passport.core.access import add_visibility_rule, current_memberships
+from passport.core.access import add_visibility_rule
 from passport.core.timeutil import uk_today
 from passport.delegation.models import Competency, Delegation
 
@@ -25,6 +25,8 @@ NOT_FOR_PROFESSIONALS = ("courses.my_training", "verify.my_checks", "certificate
 
 
 def professional_not_worker(db: Session, person_id: int) -> bool:
+    from passport.core.access import current_memberships
+
     roles = {m.role for m in current_memberships(db, person_id)}
     return "registered_professional" in roles and "worker" not in roles
 
@@ -33,6 +35,7 @@ def nurse_overview(db: Session, principal) -> dict | None:
     """What a registered professional looks at first: her homes (those she or her team assess or delegate
     for; every home she may act for when there are none yet), the reviews due within 14 days and the
     competences running out within 30 days there, and whether she may act today."""
+    from passport.core.access import current_memberships
     from passport.delegation import queries
     from passport.delegation.guards import refusal
     from passport.delegation.rules import PROFESSIONAL_ROLE, homes_for_professional
@@ -57,6 +60,7 @@ def nurse_overview(db: Session, principal) -> dict | None:
 def init_app(app) -> None:
     from passport import reminders
     from passport.delegation import reminders as delegation_reminders
+    from passport.core.access import current_memberships
     from passport.delegation.rules import uses_delegation
     from passport.web import add_dashboard_card, add_dashboard_filter, add_nav, add_page_section
 
@@ -77,6 +81,7 @@ def init_app(app) -> None:
     add_dashboard_card(app, "Delegated healthcare tasks", "delegation.index",
                        "Who can do a task now, competency sign-off, delegations and registers.", order=20,
                        visible=sees_delegation)
+
     def not_for(principal) -> tuple[str, ...]:
         return NOT_FOR_PROFESSIONALS if professional_not_worker(dbm.session, principal.person_id) else ()
 
