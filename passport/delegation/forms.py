@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, DateField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -97,6 +97,8 @@ class ResidentLabelForm(FlaskForm):
 class ResidentImportForm(FlaskForm):
     file = FileField("CSV file")
     dry_run = BooleanField("Check the file only (nothing is added)", default=True)
+    #: the checked file's text, carried to the "add them" button so the file need not be chosen again
+    content = HiddenField(validators=[Optional(), Length(max=256 * 1024)])
 
 
 class ReviewForm(FlaskForm):

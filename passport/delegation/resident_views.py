@@ -83,11 +83,13 @@ def resident_import(home_id: int):
     home = home_or_403(home_id)
     _manage_or_403(home_id)
     form = ResidentImportForm()
-    result = None
+    result, text = None, None
     if form.validate_on_submit():
         upload = form.file.data
         raw = upload.read(256 * 1024 + 1) if upload else b""
-        if not raw:
+        if not raw and form.content.data:
+            text = form.content.data  # the file checked a moment ago
+        elif not raw:
             form.file.errors = ["Choose a CSV file."]
         elif len(raw) > 256 * 1024:
             form.file.errors = ["The file must be smaller than 256 KB."]
@@ -96,14 +98,14 @@ def resident_import(home_id: int):
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
                 form.file.errors = ["Save the file as CSV UTF-8 and try again."]
-            else:
-                dry = bool(form.dry_run.data)
-                result, _err = attempt(lambda: residents.import_csv(dbm.session, current_principal(), home_id, text,
-                                                                    dry_run=dry), form)
-                if result is not None and result.errors:
-                    dbm.session.rollback()
-                elif result is not None and not dry:
-                    flash(f"{len(result.added)} resident(s) added; {result.unchanged} already in the register.", "info")
-                    return redirect(url_for("delegation.resident_list", home_id=home_id))
+        if text is not None:
+            dry = bool(form.dry_run.data)
+            result, _err = attempt(lambda: residents.import_csv(dbm.session, current_principal(), home_id, text,
+                                                                dry_run=dry), form)
+            if result is not None and not result.errors and not dry:
+                flash(f"{len(result.added)} resident(s) added; {result.unchanged} already in the register.", "info")
+                return redirect(url_for("delegation.resident_list", home_id=home_id))
     status = 400 if (form.errors or (result is not None and result.errors)) else 200
-    return render_template("delegation/resident_import.html", home=home, form=form, result=result), status
+    checked = text if result is not None and not result.errors and result.added else None
+    return render_template("delegation/resident_import.html", home=home, form=form, result=result,
+                           checked=checked), status

@@ -2,8 +2,10 @@
 moved typed references into it (and back)."""
 from __future__ import annotations
 
+import html
 import io
 import os
+import re
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
@@ -216,8 +218,14 @@ def test_csv_import_page(client, login, db, world):
             "dry_run": "y"}
     r = client.post(url, data=data, content_type="multipart/form-data")
     assert r.status_code == 400 and "Line 3" in r.get_data(as_text=True)
-    data = {"file": (io.BytesIO("local_id,label\nR-0950,Room 95\n".encode()), "r.csv")}
+    data = {"file": (io.BytesIO("local_id,label\nR-0950,Room 95\nR-0951,Room 96\n".encode()), "r.csv"),
+            "dry_run": "y"}
     r = client.post(url, data=data, content_type="multipart/form-data")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Add 2 residents" in page and residents.search(db, world.home.id, "R-0950") == []
+    # the checked file is kept for "Add", so it need not be chosen again
+    content = re.search(r'name="content" value="([^"]*)"', page).group(1)
+    r = client.post(url, data={"content": html.unescape(content).replace("\n", "\r\n")})
     assert r.status_code == 302
     assert [x.label for x in residents.search(db, world.home.id, "R-0950")] == ["Room 95"]
 
