@@ -24,11 +24,20 @@ def delegation_links_org(db: Session, org_id: int, person_id: int) -> bool:
 NOT_FOR_PROFESSIONALS = ("courses.my_training", "verify.my_checks", "certificates.my_passport")
 
 
-def professional_not_worker(db: Session, person_id: int) -> bool:
+def professional_not_worker(db: Session, principal) -> bool:
+    """Holds the registered professional role and no worker role (the dashboard asks twice per page)."""
+    from flask import g, has_request_context
+
     from passport.core.access import current_memberships
 
-    roles = {m.role for m in current_memberships(db, person_id)}
-    return "registered_professional" in roles and "worker" not in roles
+    key = f"delegation_professional_not_worker_{principal.person_id}"
+    if has_request_context() and key in g:
+        return g.get(key)
+    roles = {m.role for m in current_memberships(db, principal.person_id)}
+    answer = "registered_professional" in roles and "worker" not in roles
+    if has_request_context():
+        setattr(g, key, answer)
+    return answer
 
 
 def nurse_overview(db: Session, principal) -> dict | None:
@@ -83,7 +92,7 @@ def init_app(app) -> None:
                        visible=sees_delegation)
 
     def not_for(principal) -> tuple[str, ...]:
-        return NOT_FOR_PROFESSIONALS if professional_not_worker(dbm.session, principal.person_id) else ()
+        return NOT_FOR_PROFESSIONALS if professional_not_worker(dbm.session, principal) else ()
 
     def nurse_section(person_id: int, **_kw) -> str:
         from flask import render_template
@@ -91,7 +100,7 @@ def init_app(app) -> None:
         from passport.core.auth import current_principal
 
         principal = current_principal()
-        if principal is None or not professional_not_worker(dbm.session, person_id):
+        if principal is None or not professional_not_worker(dbm.session, principal):
             return ""
         overview = nurse_overview(dbm.session, principal)
         return render_template("delegation/_dashboard.html", **overview) if overview else ""
