@@ -29,6 +29,8 @@ class Journey:
     def __init__(self, page):
         self.page, self.n, self.violations, self.urls = page, 0, [], []
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for old in ARTIFACTS.glob("nurse-*.png"):
+            old.unlink()
         try:
             from axe_playwright_python.sync_playwright import Axe
         except ImportError:  # pragma: no cover - the dev extra installs it
