@@ -6,7 +6,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation
 
 from passport.core.timeutil import uk_today
 from passport.delegation.models import CONSENT_LABELS, LEVEL_LABELS, LEVELS, OUTCOME_LABELS, REVIEW_OUTCOME_LABELS
@@ -94,8 +94,18 @@ class ResidentLabelForm(FlaskForm):
     label = StringField("Label", validators=[DataRequired("Enter a short label, like Room 12 – J.B."), Length(max=40)])
 
 
+class _FileOrChecked:
+    """A file must be chosen, unless the form carries the text of the file checked a moment ago."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        if not field.data and not form.content.data:
+            raise StopValidation("Choose a CSV file.")
+
+
 class ResidentImportForm(FlaskForm):
-    file = FileField("CSV file")
+    file = FileField("CSV file", validators=[_FileOrChecked()])
     dry_run = BooleanField("Check the file only (nothing is added)", default=True)
     #: the checked file's text, carried to the "add them" button so the file need not be chosen again
     content = HiddenField(validators=[Optional(), Length(max=256 * 1024)])

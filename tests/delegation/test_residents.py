@@ -214,6 +214,8 @@ def test_csv_import_page(client, login, db, world):
     login(client, world.manager)
     url = f"/delegation/homes/{world.home.id}/resident-register/import"
     assert client.get(url).status_code == 200
+    r = client.post(url, data={"dry_run": "y"}, content_type="multipart/form-data")
+    assert r.status_code == 400 and "Choose a CSV file." in r.get_data(as_text=True)
     data = {"file": (io.BytesIO("local_id,label\nR-0950,Room 95\nbad id!,Room 96\n".encode()), "r.csv"),
             "dry_run": "y"}
     r = client.post(url, data=data, content_type="multipart/form-data")
