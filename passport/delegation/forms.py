@@ -111,13 +111,22 @@ class ResidentImportForm(FlaskForm):
     content = HiddenField(validators=[Optional(), Length(max=256 * 1024)])
 
 
+class _NeededForSome(Optional):
+    """Needed for some outcomes only (the hint says which; the review service checks and says what is
+    missing): not marked "(optional)", and an empty value is not validated further here."""
+
+    def __init__(self):
+        super().__init__()
+        self.field_flags = {"required": True}
+
+
 class ReviewForm(FlaskForm):
     reviewed_on = DateField("Date of the review", default=uk_today,
                             validators=[DataRequired("Enter the date of the review, like 2026-03-27.")])
     outcome = RadioField("Outcome", choices=choices(REVIEW_OUTCOME_LABELS.items()),
                          validators=[DataRequired("Choose the outcome of the review.")])
-    next_review_date = DateField("Next review date", validators=[Optional()])
-    instructions_ref = StringField("New written instructions reference (if they changed)",
-                                   validators=[Optional(), Length(max=200)])
+    next_review_date = DateField("Next review date", validators=[_NeededForSome()])
+    instructions_ref = StringField("New written instructions reference",
+                                   validators=[_NeededForSome(), Length(max=200)])
     notes = TextAreaField("What you found, what changed, or why it is withdrawn",
-                          validators=[Optional(), Length(max=2000)])
+                          validators=[_NeededForSome(), Length(max=2000)])
