@@ -18,7 +18,7 @@ from passport.db import UTCDateTime, utcnow
 from passport.delegation.models import (
     LEVEL_RANK, Assessment, Competency, Decline, Delegation, Resident, Task, resident_display,
 )
-from passport.delegation.residents import natural_key
+from passport.delegation.residents import natural_key, resolve as resolve_resident
 
 #: competences that run out within this many days are flagged where the nurse looks
 EXPIRY_WARNING_DAYS = 30
@@ -94,18 +94,21 @@ def _who_statement(with_resident: bool):
 _WHO = {}
 
 
-def who_can_do_it(db: Session, home_id: int, task: Task, resident: Resident | int | None = None,
+def who_can_do_it(db: Session, home_id: int, task: Task, resident: Resident | int | str | None = None,
                   at: datetime | None = None) -> list[Competent]:
     """Workers of the home who may do ``task`` at ``at`` (default now), strongest level first.
 
     Without a resident: everyone with an in-date competence who has not declined the task (for a
     resident-specific task each row names the resident it was signed off for). With a resident (a register
-    entry, or its id: matched exactly): only workers holding an open delegation of the task for that
-    resident, on an in-date competence. Rows whose competence runs out within 30 days say so.
+    entry, or its id: matched exactly; or a label or local id naming exactly one entry, else a
+    ValidationError rather than an empty answer): only workers holding an open delegation of the task for
+    that resident, on an in-date competence. Rows whose competence runs out within 30 days say so.
     One query: it starts from the home's memberships (index on org) and probes competences by
     (worker, task, valid_until) (index ix_delegation_competency_worker_task).
     """
     at = at or utcnow()
+    if isinstance(resident, str):  # a label or local id: it must name exactly one resident of the register
+        resident = resolve_resident(db, home_id, search_text=resident, partial=False)
     resident_id = resident.id if isinstance(resident, Resident) else resident
     key = resident_id is not None
     if key not in _WHO:

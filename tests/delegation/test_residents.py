@@ -63,6 +63,9 @@ def test_the_three_failing_searches_now_find_the_worker(client, login, db, world
     for text in ("R-0103", "Room 3 - R-0103", "room 3 – r-0103"):
         found = residents.resolve(db, world.home.id, search_text=text)
         assert [w.person_id for w in queries.who_can_do_it(db, world.home.id, task, found)] == [world.worker.id]
+        assert [w.person_id for w in queries.who_can_do_it(db, world.home.id, task, text)] == [world.worker.id]
+    with pytest.raises(ValidationError):  # never "nobody" for a resident who is not in the register
+        queries.who_can_do_it(db, world.home.id, task, "R-0999")
     login(client, world.nurse)
     for text in ("R-0103", "Room 3 - R-0103", "room 3 – r-0103"):
         page = client.get(f"/delegation/homes/{world.home.id}", query_string={"task": "dry_dressing",
