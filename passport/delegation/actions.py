@@ -12,7 +12,7 @@ from flask_login import login_required
 from wtforms import SelectChoice
 
 from passport import db as dbm
-from passport.core.access import current_memberships, has_role
+from passport.core.access import has_role, memberships_of
 from passport.core.admin_views import apply_errors
 from passport.core.auth import current_principal
 from passport.core.forms import ConfirmForm
@@ -27,6 +27,7 @@ from passport.delegation.rules import professional_authority
 from passport.delegation.views import home_or_403, task_choices, worker_or_404
 from passport.errors import ServiceError
 from passport.forms import choices
+from passport.params import parse_id
 
 
 def attempt(action, form=None):
@@ -61,7 +62,7 @@ def _refuse_page(home_id: int) -> None:
         abort(403, why[1])
 
 
-@bp.route("/homes/<int:home_id>/workers/<int:person_id>/assess", methods=["GET", "POST"])
+@bp.route("/homes/<id:home_id>/workers/<id:person_id>/assess", methods=["GET", "POST"])
 @login_required
 def assess(home_id: int, person_id: int):
     home = home_or_403(home_id)
@@ -123,7 +124,7 @@ def worker_choices(home_id: int, task_code: str | None, resident_id) -> tuple[li
             + [SelectChoice(pid, label, optgroup=others_group) for pid, label in others]), True
 
 
-@bp.route("/homes/<int:home_id>/delegate", methods=["GET", "POST"])
+@bp.route("/homes/<id:home_id>/delegate", methods=["GET", "POST"])
 @login_required
 def delegate(home_id: int):
     home = home_or_403(home_id)
@@ -135,7 +136,7 @@ def delegate(home_id: int):
         for name in ("worker", "task", "resident"):
             value = request.args.get(name)
             if value:
-                getattr(form, name).data = int(value) if name == "worker" and value.isdigit() else value
+                getattr(form, name).data = parse_id(value, name) if name == "worker" else value
         form.review_date.data = uk_today() + timedelta(days=91)
     form.worker.choices, task_known = worker_choices(home_id, form.task.data, form.resident.data)
     if form.validate_on_submit():
@@ -157,7 +158,7 @@ def delegate(home_id: int):
                            ), _status(form)
 
 
-@bp.route("/delegations/<int:delegation_id>", methods=["GET", "POST"])
+@bp.route("/delegations/<id:delegation_id>", methods=["GET", "POST"])
 @login_required
 def delegation(delegation_id: int):
     d = dbm.session.get(Delegation, delegation_id)
@@ -180,7 +181,7 @@ def delegation(delegation_id: int):
                            runs_out_in=queries.runs_out_in(d.competency.valid_until, uk_today())), _status(form)
 
 
-@bp.route("/delegations/<int:delegation_id>/review", methods=["GET", "POST"])
+@bp.route("/delegations/<id:delegation_id>/review", methods=["GET", "POST"])
 @login_required
 def review(delegation_id: int):
     """Record a review of a delegation: continue, change or withdraw, and the next review date."""
@@ -209,7 +210,7 @@ def review(delegation_id: int):
     return render_template("delegation/review.html", d=d, home=home, form=form), _status(form)
 
 
-@bp.route("/competencies/<int:competency_id>/withdraw", methods=["GET", "POST"])
+@bp.route("/competencies/<id:competency_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw_competency(competency_id: int):
     c = dbm.session.get(Competency, competency_id)
@@ -228,7 +229,7 @@ def withdraw_competency(competency_id: int):
     return render_template("delegation/withdraw_competency.html", c=c, home=home, form=form), _status(form)
 
 
-@bp.route("/homes/<int:home_id>/workers/<int:person_id>/decline", methods=["GET", "POST"])
+@bp.route("/homes/<id:home_id>/workers/<id:person_id>/decline", methods=["GET", "POST"])
 @login_required
 def decline(home_id: int, person_id: int):
     """Record that a worker declines a task: by the worker themself, or staff on their behalf."""
@@ -260,13 +261,13 @@ def decline(home_id: int, person_id: int):
 def mine():
     """The signed-in worker's own competences, delegations, assessments to acknowledge, and declines."""
     p = current_principal()
-    homes = [m.organisation for m in current_memberships(dbm.session, p.person_id) if m.role == "worker"]
+    homes = [m.organisation for m in memberships_of(dbm.session, p) if m.role == "worker"]
     return render_template("delegation/mine.html", homes=homes, today=uk_today(), confirm=ConfirmForm(),
                            competency_status=queries.competency_status, delegation_status=queries.delegation_status,
                            **queries.worker_summary(dbm.session, p.person_id))
 
 
-@bp.post("/assessments/<int:assessment_id>/acknowledge")
+@bp.post("/assessments/<id:assessment_id>/acknowledge")
 @login_required
 def acknowledge(assessment_id: int):
     if not ConfirmForm().validate_on_submit() or dbm.session.get(Assessment, assessment_id) is None:
@@ -276,7 +277,7 @@ def acknowledge(assessment_id: int):
     return redirect(url_for("delegation.mine"))
 
 
-@bp.post("/declines/<int:decline_id>/withdraw")
+@bp.post("/declines/<id:decline_id>/withdraw")
 @login_required
 def withdraw_decline(decline_id: int):
     if not ConfirmForm().validate_on_submit() or dbm.session.get(Decline, decline_id) is None:
@@ -286,7 +287,7 @@ def withdraw_decline(decline_id: int):
     return redirect(url_for("delegation.mine"))
 
 
-@bp.route("/organisations/<int:org_id>/tasks/new", methods=["GET", "POST"])
+@bp.route("/organisations/<id:org_id>/tasks/new", methods=["GET", "POST"])
 @login_required
 def new_task(org_id: int):
     """An organisation's own task, in addition to the scheme-wide catalogue."""

@@ -17,11 +17,15 @@ from passport.delegation import api_bp, queries, residents, reviews, services
 from passport.delegation.catalogue import all_tasks, get_task, task_json, task_usable_at
 from passport.delegation.rules import can_view_home
 from passport.errors import NotFound, PermissionDenied, ValidationError
+from passport.params import ID_SCHEMA, body_id, query_bool, query_id
+
+#: a resident of the home's register, or null
+RESIDENT_ID_OR_NULL = {**ID_SCHEMA, "type": ["integer", "null"]}
 
 COMPETENT_PARAMS = [
-    {"name": "org", "in": "query", "required": True, "schema": {"type": "integer"}, "description": "The home's id"},
+    {"name": "org", "in": "query", "required": True, "schema": ID_SCHEMA, "description": "The home's id"},
     {"name": "task", "in": "query", "required": True, "schema": {"type": "string"}, "description": "Task code"},
-    {"name": "resident_id", "in": "query", "required": False, "schema": {"type": "integer"},
+    {"name": "resident_id", "in": "query", "required": False, "schema": ID_SCHEMA,
      "description": "A resident from the home's register (see /homes/{org}/residents), matched exactly: only "
                     "workers delegated the task for them"},
     {"name": "resident", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 40},
@@ -32,8 +36,8 @@ COMPETENT_PARAMS = [
 ]
 ASSESSMENT_SCHEMA = {"type": "object", "required": ["org_id", "worker_id", "task", "assessed_on", "observations",
                                                     "outcome"], "properties": {
-    "org_id": {"type": "integer"}, "worker_id": {"type": "integer"}, "task": {"type": "string"},
-    "resident_id": {"type": ["integer", "null"],
+    "org_id": ID_SCHEMA, "worker_id": ID_SCHEMA, "task": {"type": "string"},
+    "resident_id": {**RESIDENT_ID_OR_NULL,
                     "description": "From the home's register; needed for tasks signed off for a named resident"},
     "assessed_on": {"type": "string", "format": "date"},
     "observations": {"type": "integer", "minimum": 1, "maximum": 50},
@@ -41,11 +45,14 @@ ASSESSMENT_SCHEMA = {"type": "object", "required": ["org_id", "worker_id", "task
     "level": {"type": ["string", "null"], "enum": ["observed", "supervised", "safe_unsupervised", None]},
     "valid_until": {"type": ["string", "null"], "format": "date"}, "evidence": {"type": "string"},
     "observation_notes": {"type": "string"}}}
-DELEGATION_SCHEMA = {"type": "object", "required": ["org_id", "worker_id", "task", "resident_id", "start_date",
+DELEGATION_SCHEMA = {"type": "object", "required": ["org_id", "worker_id", "task", "start_date",
                                                     "review_date", "instructions_ref", "consent_recorded",
                                                     "consent_by"], "properties": {
-    "org_id": {"type": "integer"}, "worker_id": {"type": "integer"}, "task": {"type": "string"},
-    "resident_id": {"type": "integer", "description": "A resident from the home's register"},
+    "org_id": ID_SCHEMA, "worker_id": ID_SCHEMA, "task": {"type": "string"},
+    "resident_id": {**ID_SCHEMA, "description": "A resident from the home's register (give this, or resident_ref)"},
+    "resident_ref": {"type": "string", "maxLength": 40,
+                     "description": "For older clients: a label or local id that names exactly one resident of "
+                                    "the register (case, spaces and dashes do not matter); otherwise 400"},
     "start_date": {"type": "string", "format": "date"},
     "review_date": {"type": "string", "format": "date"}, "instructions_ref": {"type": "string", "maxLength": 200},
     "consent_recorded": {"type": "boolean"},
@@ -90,10 +97,6 @@ def _int(data: dict, key: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise ApiError(400, "validation_error", f"{key} must be an integer.", {key: "Must be an integer."})
     return value
-
-
-def _opt_int(data: dict, key: str) -> int | None:
-    return None if data.get(key) is None else _int(data, key)
 
 
 def _str(data: dict, key: str) -> str:
@@ -143,10 +146,7 @@ def delegation_json(d) -> dict:
 @require_auth
 def competent():
     args = request.args
-    try:
-        org_id = int(args.get("org", ""))
-    except ValueError:
-        raise ApiError(400, "validation_error", "org must be an organisation id.", {"org": "Give the home's id."}) from None
+    org_id = query_id("org", required=True)
     if dbm.session.get(Organisation, org_id) is None:
         raise NotFound("No such organisation.")
     if not can_view_home(dbm.session, principal(), org_id):
@@ -156,12 +156,9 @@ def competent():
     task = get_task(dbm.session, args["task"])
     if not task_usable_at(dbm.session, task, org_id):
         raise NotFound("That task is not used at this home.")
-    rid = args.get("resident_id")
-    if rid not in (None, "") and not rid.isdigit():
-        raise ApiError(400, "validation_error", "resident_id must be a resident's id.",
-                       {"resident_id": "Give an id from the home's register."})
+    rid = query_id("resident_id")
     try:
-        resident = residents.resolve(dbm.session, org_id, resident_id=rid or None, search_text=args.get("resident"),
+        resident = residents.resolve(dbm.session, org_id, resident_id=rid, search_text=args.get("resident"),
                                      required=False)
     except ValidationError as exc:
         name = "resident_id" if rid else "resident"
@@ -185,7 +182,7 @@ def tasks():
     return jsonify({"tasks": [task_json(dbm.session, t) for t in all_tasks(dbm.session)]})
 
 
-@api_bp.get("/people/<int:person_id>")
+@api_bp.get("/people/<id:person_id>")
 @api_doc("What this worker can do: competences, delegations and declines", tags=["delegation"])
 @require_auth
 def person(person_id: int):
@@ -212,10 +209,10 @@ def person(person_id: int):
 def create_assessment():
     data = json_body()
     a = _commit(lambda: services.record_assessment(
-        dbm.session, principal(), home_id=_int(data, "org_id"), worker_id=_int(data, "worker_id"),
+        dbm.session, principal(), home_id=body_id(data, "org_id"), worker_id=body_id(data, "worker_id"),
         task_code=_str(data, "task"), assessed_on=parse_date(data, "assessed_on", required=True),
         observations=_int(data, "observations"), outcome=_str(data, "outcome"), level=data.get("level"),
-        valid_until=parse_date(data, "valid_until"), resident_id=_opt_int(data, "resident_id"),
+        valid_until=parse_date(data, "valid_until"), resident_id=body_id(data, "resident_id", required=False),
         evidence=_str(data, "evidence"), observation_notes=_str(data, "observation_notes")))
     return jsonify({"id": a.id, "outcome": a.outcome, "level": a.level,
                     "valid_until": a.valid_until.isoformat() if a.valid_until else None}), 201
@@ -228,8 +225,8 @@ def create_assessment():
 def create_delegation():
     data = json_body()
     d = _commit(lambda: services.create_delegation(
-        dbm.session, principal(), home_id=_int(data, "org_id"), worker_id=_int(data, "worker_id"),
-        task_code=_str(data, "task"), resident_id=_opt_int(data, "resident_id"),
+        dbm.session, principal(), home_id=body_id(data, "org_id"), worker_id=body_id(data, "worker_id"),
+        task_code=_str(data, "task"), resident_id=body_id(data, "resident_id", required=False),
         resident_ref=_str(data, "resident_ref") or None,
         start_date=parse_date(data, "start_date", required=True),
         review_date=parse_date(data, "review_date", required=True), instructions_ref=_str(data, "instructions_ref"),
@@ -238,7 +235,7 @@ def create_delegation():
     return jsonify(delegation_json(d)), 201
 
 
-@api_bp.post("/delegations/<int:delegation_id>/withdraw")
+@api_bp.post("/delegations/<id:delegation_id>/withdraw")
 @api_doc("Withdraw a delegation with a reason", body=REASON_SCHEMA, responses={"409": "Already ended"},
          tags=["delegation"])
 @require_auth
@@ -255,20 +252,20 @@ def _home_for(org_id: int):
         raise PermissionDenied("You cannot see this home's delegated tasks.")
 
 
-@api_bp.get("/homes/<int:org_id>/residents")
+@api_bp.get("/homes/<id:org_id>/residents")
 @api_doc("The home's register of residents (pseudonymous: local id and label), or those matching a search",
          params=RESIDENT_PARAMS, tags=["delegation"])
 @require_auth
 def resident_list(org_id: int):
     _home_for(org_id)
-    archived = request.args.get("archived", "").lower() in ("1", "true", "yes")
+    archived = query_bool("archived")
     q = request.args.get("q")
     rows = (residents.search(dbm.session, org_id, q, include_archived=archived) if q
             else residents.register(dbm.session, org_id, include_archived=archived))
     return jsonify({"org_id": org_id, "residents": [resident_json(r) for r in rows]})
 
 
-@api_bp.post("/homes/<int:org_id>/residents")
+@api_bp.post("/homes/<id:org_id>/residents")
 @api_doc("Add a resident to the home's register (registered manager, training lead, or a registered "
          "professional for the home)", body=RESIDENT_SCHEMA, responses={"201": "Added"}, tags=["delegation"])
 @require_auth
@@ -280,7 +277,7 @@ def resident_add(org_id: int):
     return jsonify(resident_json(r)), 201
 
 
-@api_bp.post("/delegations/<int:delegation_id>/reviews")
+@api_bp.post("/delegations/<id:delegation_id>/reviews")
 @api_doc("Record a review of a delegation: continue, change or withdraw, and the next review date "
          "(registered professionals for the home)", body=REVIEW_SCHEMA,
          responses={"201": "Recorded", "409": "Already ended"}, tags=["delegation"])

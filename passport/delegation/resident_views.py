@@ -24,7 +24,7 @@ def _manage_or_403(home_id: int) -> None:
                    "home, can change its register of residents.")
 
 
-@bp.route("/homes/<int:home_id>/resident-register", methods=["GET", "POST"])
+@bp.route("/homes/<id:home_id>/resident-register", methods=["GET", "POST"])
 @login_required
 def resident_list(home_id: int):
     """The home's register of residents, and the form to add one."""
@@ -45,7 +45,7 @@ def resident_list(home_id: int):
                            ), _status(form)
 
 
-@bp.route("/residents/<int:resident_id>", methods=["GET", "POST"])
+@bp.route("/residents/<id:resident_id>", methods=["GET", "POST"])
 @login_required
 def resident_edit(resident_id: int):
     """Rename a resident's label, or archive or restore them."""
@@ -76,7 +76,7 @@ def resident_edit(resident_id: int):
                            ), _status(form)
 
 
-@bp.route("/homes/<int:home_id>/resident-register/import", methods=["GET", "POST"])
+@bp.route("/homes/<id:home_id>/resident-register/import", methods=["GET", "POST"])
 @login_required
 def resident_import(home_id: int):
     """Add residents from a CSV (``local_id,label``): check first, then import all or nothing."""

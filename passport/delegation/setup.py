@@ -25,26 +25,18 @@ NOT_FOR_PROFESSIONALS = ("courses.my_training", "verify.my_checks", "certificate
 
 
 def professional_not_worker(db: Session, principal) -> bool:
-    """Holds the registered professional role and no worker role (the dashboard asks twice per page)."""
-    from flask import g, has_request_context
+    """Holds the registered professional role and no worker role."""
+    from passport.core.access import memberships_of
 
-    from passport.core.access import current_memberships
-
-    key = f"delegation_professional_not_worker_{principal.person_id}"
-    if has_request_context() and key in g:
-        return g.get(key)
-    roles = {m.role for m in current_memberships(db, principal.person_id)}
-    answer = "registered_professional" in roles and "worker" not in roles
-    if has_request_context():
-        setattr(g, key, answer)
-    return answer
+    roles = {m.role for m in memberships_of(db, principal)}
+    return "registered_professional" in roles and "worker" not in roles
 
 
 def nurse_overview(db: Session, principal) -> dict | None:
     """What a registered professional looks at first: her homes (those she or her team assess or delegate
     for; every home she may act for when there are none yet), the reviews due within 14 days and the
     competences running out within 30 days there, and whether she may act today."""
-    from passport.core.access import current_memberships
+    from passport.core.access import memberships_of
     from passport.delegation import queries
     from passport.delegation.guards import refusal
     from passport.delegation.rules import PROFESSIONAL_ROLE, homes_for_professional
@@ -52,7 +44,7 @@ def nurse_overview(db: Session, principal) -> dict | None:
     homes = homes_for_professional(db, principal)
     if not homes:
         return None
-    orgs = [m.org_id for m in current_memberships(db, principal.person_id) if m.role == PROFESSIONAL_ROLE]
+    orgs = [m.org_id for m in memberships_of(db, principal) if m.role == PROFESSIONAL_ROLE]
     worked = queries.homes_worked_with(db, orgs, principal.person_id)
     mine = [h for h in homes if h.id in worked or h.id in orgs] or homes
     ids = [h.id for h in mine]
@@ -69,7 +61,7 @@ def nurse_overview(db: Session, principal) -> dict | None:
 def init_app(app) -> None:
     from passport import reminders
     from passport.delegation import reminders as delegation_reminders
-    from passport.core.access import current_memberships
+    from passport.core.access import memberships_of
     from passport.delegation.rules import uses_delegation
     from passport.web import add_dashboard_card, add_dashboard_filter, add_nav, add_page_section
 
@@ -84,7 +76,7 @@ def init_app(app) -> None:
         return uses_delegation(dbm.session, principal)
 
     def is_worker(principal) -> bool:
-        return any(m.role == "worker" for m in current_memberships(dbm.session, principal.person_id))
+        return any(m.role == "worker" for m in memberships_of(dbm.session, principal))
 
     add_nav(app, "Delegated tasks", "delegation.index", visible=sees_delegation, order=40)
     add_dashboard_card(app, "Delegated healthcare tasks", "delegation.index",

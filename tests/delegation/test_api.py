@@ -105,7 +105,8 @@ def test_openapi_documents_delegation(client):
     assert "/delegation/homes/{org_id}/residents" in doc["paths"]
     assert "/delegation/delegations/{delegation_id}/reviews" in doc["paths"]
     body = doc["paths"]["/delegation/delegations"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert "resident_id" in body["required"]
+    assert "resident_id" in body["properties"] and "from the home's register" in \
+        body["properties"]["resident_id"]["description"]
 
 
 def test_at_is_read_as_uk_local_time(client, api_token, world, db):
