@@ -53,11 +53,23 @@ def add_dashboard_card(app: Flask, title: str, endpoint: str, description: str, 
     app.extensions.setdefault(CARDS_KEY, []).append((order, title, endpoint, description, visible, url_kwargs))
 
 
+CARD_FILTERS_KEY = "passport.dashboard_card_filters"
+
+
+def add_dashboard_filter(app: Flask, not_for) -> None:
+    """Let a plugin say which cards are not for someone: ``not_for(principal)`` returns the endpoints of
+    cards to leave off their dashboard (e.g. a district nurse has no Care Certificate of her own to follow)."""
+    app.extensions.setdefault(CARD_FILTERS_KEY, []).append(not_for)
+
+
 def dashboard_cards(app: Flask, principal) -> list[dict]:
     cards = []
+    hidden: set[str] = set()
+    for not_for in app.extensions.get(CARD_FILTERS_KEY, []):
+        hidden |= set(not_for(principal) or ())
     for _o, title, endpoint, description, visible, url_kwargs in sorted(app.extensions.get(CARDS_KEY, []),
                                                                          key=lambda x: x[0]):
-        if visible is not None and not visible(principal):
+        if endpoint in hidden or (visible is not None and not visible(principal)):
             continue
         kwargs = url_kwargs(principal) if url_kwargs else {}
         if kwargs is None:

@@ -31,7 +31,7 @@ BUDGETS = {
     "dashboard (worker)": 6,
     "my passport": 16,
     "training matrix": 14,
-    "who can do it": 12,
+    "who can do it": 13,  # +1 since the resident is picked from the home's register (the list)
     "person's training": 19,
     "person's page": 15,
 }

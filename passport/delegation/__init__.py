@@ -26,7 +26,7 @@ def _demo(db, ctx) -> None:
 
 
 # Routes must be on the blueprints before the plugin loader registers them.
-from passport.delegation import actions, api, cli, views  # noqa: E402,F401
+from passport.delegation import actions, api, cli, resident_views, views  # noqa: E402,F401
 
 plugin = Plugin(name="delegation", blueprint=bp, api_blueprint=api_bp, cli=cli.group, setup=_setup, demo=_demo,
                 description="Delegated healthcare tasks")

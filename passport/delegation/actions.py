@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
+from wtforms import SelectChoice
 
 from passport import db as dbm
 from passport.core.access import has_role, memberships_of
@@ -17,11 +18,11 @@ from passport.core.auth import current_principal
 from passport.core.forms import ConfirmForm
 from passport.core.models import Organisation
 from passport.core.timeutil import uk_today
-from passport.delegation import bp, catalogue, queries, services
+from passport.delegation import bp, catalogue, queries, residents, reviews, services
 from passport.delegation.forms import (
-    RESIDENT_HINT, AssessmentForm, DeclineForm, DelegationForm, OrgTaskForm, ReasonForm,
+    RESIDENT_HINT, AssessmentForm, DeclineForm, DelegationForm, OrgTaskForm, ReasonForm, ReviewForm,
 )
-from passport.delegation.models import Assessment, Competency, Decline, Delegation
+from passport.delegation.models import LEVEL_LABELS, LEVEL_RANK, Assessment, Competency, Decline, Delegation
 from passport.delegation.rules import professional_authority
 from passport.delegation.views import home_or_403, task_choices, worker_or_404
 from passport.errors import ServiceError
@@ -68,6 +69,7 @@ def assess(home_id: int, person_id: int):
     person = worker_or_404(home, person_id)
     form = AssessmentForm()
     form.task.choices = task_choices(home_id)
+    form.resident.choices = choices(residents.choices(dbm.session, home_id, "Not for a named resident"))
     if request.method == "GET":
         _refuse_page(home_id)
         form.task.data = request.args.get("task") or form.task.data
@@ -76,7 +78,7 @@ def assess(home_id: int, person_id: int):
         a, _err = attempt(lambda: services.record_assessment(
             dbm.session, current_principal(), home_id=home_id, worker_id=person_id, task_code=d["task"],
             assessed_on=d["assessed_on"], observations=d["observations"], outcome=d["outcome"],
-            level=d["level"] or None, valid_until=d["valid_until"], resident_ref=d["resident_ref"],
+            level=d["level"] or None, valid_until=d["valid_until"], resident_id=d["resident"] or None,
             evidence=d["evidence"], observation_notes=d["observation_notes"]), form)
         if a is not None:
             flash(f"Assessment recorded for {person.full_name}: "
@@ -91,26 +93,57 @@ def assess(home_id: int, person_id: int):
                            resident_hint=RESIDENT_HINT), _status(form)
 
 
+def worker_choices(home_id: int, task_code: str | None, resident_id) -> tuple[list, bool]:
+    """The delegate form's workers: with a task chosen, those who may be delegated it now first (level,
+    until when, and a flag when it runs out within 30 days), then the others, marked. Returns the choices
+    and whether a task was known."""
+    today = uk_today()
+    workers = queries.workers_at(dbm.session, home_id, today)
+    task = None
+    if task_code:
+        try:
+            task = catalogue.get_task(dbm.session, task_code)
+        except ServiceError:
+            task = None
+    if task is None:
+        return choices([(0, "Choose a worker…")] + [(w.id, w.full_name) for w in workers]), False
+    rid = int(resident_id) if str(resident_id or "").isdigit() else None
+    ready: dict[int, str] = {}
+    for r in queries.who_can_do_it(dbm.session, home_id, task):
+        if task.resident_specific and r.resident_id != rid:
+            continue
+        if LEVEL_RANK[r.level] < LEVEL_RANK[task.min_level] or r.person_id in ready:
+            continue
+        soon = f", runs out in {r.runs_out_in} days" if r.runs_out_in is not None else ""
+        ready[r.person_id] = (f"{r.name} – {LEVEL_LABELS[r.level].lower()} until "
+                              f"{r.valid_until.strftime('%-d %B %Y')}{soon}")
+    others = [(w.id, f"{w.full_name} – not signed off for this task") for w in workers if w.id not in ready]
+    ready_group, others_group = f"Competent for this task ({len(ready)})", f"Not competent for this task ({len(others)})"
+    return ([SelectChoice(0, "Choose a worker…")]
+            + [SelectChoice(pid, label, optgroup=ready_group) for pid, label in ready.items()]
+            + [SelectChoice(pid, label, optgroup=others_group) for pid, label in others]), True
+
+
 @bp.route("/homes/<id:home_id>/delegate", methods=["GET", "POST"])
 @login_required
 def delegate(home_id: int):
     home = home_or_403(home_id)
     form = DelegationForm()
     form.task.choices = task_choices(home_id)
-    workers = queries.workers_at(dbm.session, home_id, uk_today())
-    form.worker.choices = choices([(0, "Choose a worker…")] + [(w.id, w.full_name) for w in workers])
+    form.resident.choices = choices(residents.choices(dbm.session, home_id))
     if request.method == "GET":
         _refuse_page(home_id)
-        for name in ("worker", "task", "resident_ref"):
+        for name in ("worker", "task", "resident"):
             value = request.args.get(name)
             if value:
                 getattr(form, name).data = parse_id(value, name) if name == "worker" else value
         form.review_date.data = uk_today() + timedelta(days=91)
+    form.worker.choices, task_known = worker_choices(home_id, form.task.data, form.resident.data)
     if form.validate_on_submit():
         d = form.data
         new, _err = attempt(lambda: services.create_delegation(
             dbm.session, current_principal(), home_id=home_id, worker_id=d["worker"], task_code=d["task"],
-            resident_ref=d["resident_ref"], start_date=d["start_date"], review_date=d["review_date"],
+            resident_id=d["resident"], start_date=d["start_date"], review_date=d["review_date"],
             instructions_ref=d["instructions_ref"], consent_recorded=bool(d["consent_recorded"]),
             consent_by=d["consent_by"], notes=d["notes"]), form)
         if new is not None:
@@ -119,8 +152,10 @@ def delegate(home_id: int):
     elif request.method == "POST" and professional_authority(dbm.session, current_principal(), home_id) is None:
         attempt(lambda: services.require_professional(dbm.session, current_principal(), home_id,
                                                       "delegation.delegation.create"))
-    return render_template("delegation/delegate.html", home=home, form=form,
-                           resident_hint=RESIDENT_HINT), _status(form)
+    return render_template("delegation/delegate.html", home=home, form=form, task_known=task_known,
+                           resident_hint=RESIDENT_HINT,
+                           can_keep_register=residents.can_manage(dbm.session, current_principal(), home_id)
+                           ), _status(form)
 
 
 @bp.route("/delegations/<id:delegation_id>", methods=["GET", "POST"])
@@ -140,8 +175,39 @@ def delegation(delegation_id: int):
     p = current_principal()
     can_withdraw = d.ended_at is None and (professional_authority(dbm.session, p, d.org_id) is not None
                                            or has_role(dbm.session, p, "registered_manager", d.org_id))
+    can_review = d.ended_at is None and professional_authority(dbm.session, p, d.org_id) is not None
     return render_template("delegation/delegation.html", d=d, home=home, form=form, can_withdraw=can_withdraw,
-                           status=queries.delegation_status(d, uk_today())), _status(form)
+                           can_review=can_review, status=queries.delegation_status(d, uk_today()),
+                           runs_out_in=queries.runs_out_in(d.competency.valid_until, uk_today())), _status(form)
+
+
+@bp.route("/delegations/<id:delegation_id>/review", methods=["GET", "POST"])
+@login_required
+def review(delegation_id: int):
+    """Record a review of a delegation: continue, change or withdraw, and the next review date."""
+    d = dbm.session.get(Delegation, delegation_id)
+    if d is None:
+        abort(404)
+    home = home_or_403(d.org_id)
+    form = ReviewForm()
+    if request.method == "GET":
+        _refuse_page(d.org_id)
+        form.next_review_date.data = min(uk_today() + timedelta(days=91), d.competency.valid_until)
+    if form.validate_on_submit():
+        data = form.data
+        done, _err = attempt(lambda: reviews.record_review(
+            dbm.session, current_principal(), delegation_id, reviewed_on=data["reviewed_on"],
+            outcome=data["outcome"], next_review_date=data["next_review_date"],
+            instructions_ref=data["instructions_ref"], notes=data["notes"]), form)
+        if done is not None:
+            flash("Review recorded: " + ("the delegation has been withdrawn." if done.outcome == "withdraw" else
+                                         "next review by " + done.next_review_date.strftime("%-d %B %Y") + "."),
+                  "info")
+            return redirect(url_for("delegation.delegation", delegation_id=delegation_id))
+    elif request.method == "POST" and professional_authority(dbm.session, current_principal(), d.org_id) is None:
+        attempt(lambda: services.require_professional(dbm.session, current_principal(), d.org_id,
+                                                      "delegation.delegation.review", delegation_id=d.id))
+    return render_template("delegation/review.html", d=d, home=home, form=form), _status(form)
 
 
 @bp.route("/competencies/<id:competency_id>/withdraw", methods=["GET", "POST"])
@@ -174,12 +240,13 @@ def decline(home_id: int, person_id: int):
     person = worker_or_404(home, person_id)
     form = DeclineForm()
     form.task.choices = task_choices(home_id)
+    form.resident.choices = choices(residents.choices(dbm.session, home_id, "Every resident"))
     if request.method == "GET":
         form.task.data = request.args.get("task") or form.task.data
     if form.validate_on_submit():
         done, _err = attempt(lambda: services.record_decline(
             dbm.session, p, home_id=home_id, worker_id=person_id, task_code=form.task.data,
-            resident_ref=form.resident_ref.data, reason=form.reason.data), form)
+            resident_id=form.resident.data or None, reason=form.reason.data), form)
         if done is not None:
             flash("Recorded. Declining a task you do not feel ready for is the right thing to do.", "info")
             if p.person_id == person_id:

@@ -13,39 +13,70 @@ from passport.core.api import parse_date
 from passport.core.models import Organisation, Person
 from passport.core.timeutil import UK, to_uk, uk_today
 from passport.db import utcnow
-from passport.delegation import api_bp, queries, services
+from passport.delegation import api_bp, queries, residents, reviews, services
 from passport.delegation.catalogue import all_tasks, get_task, task_json, task_usable_at
-from passport.delegation.rules import can_view_home, clean_resident_ref
-from passport.errors import NotFound, PermissionDenied
-from passport.params import ID_SCHEMA, body_id, query_id
+from passport.delegation.rules import can_view_home
+from passport.errors import NotFound, PermissionDenied, ValidationError
+from passport.params import ID_SCHEMA, body_id, query_bool, query_id
+
+#: a resident of the home's register, or null
+RESIDENT_ID_OR_NULL = {**ID_SCHEMA, "type": ["integer", "null"]}
 
 COMPETENT_PARAMS = [
     {"name": "org", "in": "query", "required": True, "schema": ID_SCHEMA, "description": "The home's id"},
     {"name": "task", "in": "query", "required": True, "schema": {"type": "string"}, "description": "Task code"},
+    {"name": "resident_id", "in": "query", "required": False, "schema": ID_SCHEMA,
+     "description": "A resident from the home's register (see /homes/{org}/residents), matched exactly: only "
+                    "workers delegated the task for them"},
     {"name": "resident", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 40},
-     "description": "The home's pseudonymous resident reference: only workers delegated the task for them"},
+     "description": "Or search the register by label or local id (case, spaces and dashes do not matter). It "
+                    "must match exactly one resident: otherwise 400 with the reason"},
     {"name": "at", "in": "query", "required": False, "schema": {"type": "string", "format": "date-time"},
      "description": "Moment to ask about (ISO 8601; without an offset it is UK local time). Default: now"},
 ]
 ASSESSMENT_SCHEMA = {"type": "object", "required": ["org_id", "worker_id", "task", "assessed_on", "observations",
                                                     "outcome"], "properties": {
     "org_id": ID_SCHEMA, "worker_id": ID_SCHEMA, "task": {"type": "string"},
-    "resident_ref": {"type": ["string", "null"], "maxLength": 40}, "assessed_on": {"type": "string", "format": "date"},
+    "resident_id": {**RESIDENT_ID_OR_NULL,
+                    "description": "From the home's register; needed for tasks signed off for a named resident"},
+    "assessed_on": {"type": "string", "format": "date"},
     "observations": {"type": "integer", "minimum": 1, "maximum": 50},
     "outcome": {"type": "string", "enum": ["competent", "not_yet_competent"]},
     "level": {"type": ["string", "null"], "enum": ["observed", "supervised", "safe_unsupervised", None]},
     "valid_until": {"type": ["string", "null"], "format": "date"}, "evidence": {"type": "string"},
     "observation_notes": {"type": "string"}}}
-DELEGATION_SCHEMA = {"type": "object", "required": ["org_id", "worker_id", "task", "resident_ref", "start_date",
+DELEGATION_SCHEMA = {"type": "object", "required": ["org_id", "worker_id", "task", "start_date",
                                                     "review_date", "instructions_ref", "consent_recorded",
                                                     "consent_by"], "properties": {
     "org_id": ID_SCHEMA, "worker_id": ID_SCHEMA, "task": {"type": "string"},
-    "resident_ref": {"type": "string", "maxLength": 40}, "start_date": {"type": "string", "format": "date"},
+    "resident_id": {**ID_SCHEMA, "description": "A resident from the home's register (give this, or resident_ref)"},
+    "resident_ref": {"type": "string", "maxLength": 40,
+                     "description": "For older clients: a label or local id that names exactly one resident of "
+                                    "the register (case, spaces and dashes do not matter); otherwise 400"},
+    "start_date": {"type": "string", "format": "date"},
     "review_date": {"type": "string", "format": "date"}, "instructions_ref": {"type": "string", "maxLength": 200},
     "consent_recorded": {"type": "boolean"},
     "consent_by": {"type": "string", "enum": ["resident", "representative", "best_interests"]},
     "notes": {"type": "string"}}}
 REASON_SCHEMA = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}
+REVIEW_SCHEMA = {"type": "object", "required": ["reviewed_on", "outcome"], "properties": {
+    "reviewed_on": {"type": "string", "format": "date"},
+    "outcome": {"type": "string", "enum": ["continue", "change", "withdraw"]},
+    "next_review_date": {"type": ["string", "null"], "format": "date",
+                         "description": "Needed for continue and change; not after the competence runs out"},
+    "instructions_ref": {"type": ["string", "null"], "maxLength": 200,
+                         "description": "The changed written instructions (needed for change)"},
+    "notes": {"type": "string", "description": "What changed, or why it is withdrawn (needed for both)"}}}
+RESIDENT_SCHEMA = {"type": "object", "required": ["local_id", "label"], "properties": {
+    "local_id": {"type": "string", "maxLength": 20, "description": "The home's own id, unique in the home"},
+    "label": {"type": "string", "maxLength": 40,
+              "description": "Short, like a room and initials; never a name, NHS number or date of birth"}}}
+RESIDENT_PARAMS = [
+    {"name": "q", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 40},
+     "description": "Search by label or local id (case, spaces and dashes do not matter)"},
+    {"name": "archived", "in": "query", "required": False, "schema": {"type": "boolean"},
+     "description": "Include archived residents"},
+]
 
 
 def _commit(action):
@@ -86,16 +117,22 @@ def _at(value: str | None) -> datetime:
     return at.replace(tzinfo=UK) if at.tzinfo is None else at
 
 
+def resident_json(r) -> dict:
+    return {"id": r.id, "org_id": r.org_id, "local_id": r.local_id, "label": r.label, "display": r.display,
+            "active": r.active}
+
+
 def competency_json(c) -> dict:
     return {"id": c.id, "task": c.task.code, "level": c.level, "valid_from": c.valid_from.isoformat(),
-            "valid_until": c.valid_until.isoformat(), "resident_ref": c.resident_ref, "org_id": c.org_id,
+            "valid_until": c.valid_until.isoformat(), "resident_id": c.resident_id,
+            "resident_ref": c.resident_ref, "org_id": c.org_id,
             "status": queries.competency_status(c, uk_today()), "ended_at": c.ended_at.isoformat() if c.ended_at else None,
             "end_reason": c.end_reason}
 
 
 def delegation_json(d) -> dict:
     return {"id": d.id, "task": d.task.code, "worker_id": d.worker_id, "org_id": d.org_id,
-            "resident_ref": d.resident_ref, "delegated_by_id": d.delegated_by_id,
+            "resident_id": d.resident_id, "resident_ref": d.resident_ref, "delegated_by_id": d.delegated_by_id,
             "delegator_org_id": d.delegator_org_id, "competency_id": d.competency_id,
             "start_date": d.start_date.isoformat(), "review_date": d.review_date.isoformat(),
             "instructions_ref": d.instructions_ref, "consent_by": d.consent_by,
@@ -119,18 +156,23 @@ def competent():
     task = get_task(dbm.session, args["task"])
     if not task_usable_at(dbm.session, task, org_id):
         raise NotFound("That task is not used at this home.")
+    rid = query_id("resident_id")
     try:
-        resident = clean_resident_ref(args.get("resident"), required=False)
-    except ValueError as exc:
-        raise ApiError(400, "validation_error", str(exc), {"resident": str(exc)}) from None
+        resident = residents.resolve(dbm.session, org_id, resident_id=rid, search_text=args.get("resident"),
+                                     required=False)
+    except ValidationError as exc:
+        name = "resident_id" if rid else "resident"
+        raise ApiError(400, "validation_error", exc.message, {name: exc.message}) from None
     at = _at(args.get("at"))
     rows = queries.who_can_do_it(dbm.session, org_id, task, resident, at)
-    return jsonify({"org_id": org_id, "task": task.code, "resident": resident,
+    return jsonify({"org_id": org_id, "task": task.code,
+                    "resident": resident_json(resident) if resident else None,
                     "at": at.astimezone(timezone.utc).isoformat(), "at_uk": to_uk(at).isoformat(), "people": [
                         {"person_id": r.person_id, "name": r.name, "level": r.level,
                          "valid_until": r.valid_until.isoformat(), "resident_ref": r.resident_ref,
-                         "delegation_id": r.delegation_id,
-                         "review_date": r.review_date.isoformat() if r.review_date else None} for r in rows]})
+                         "resident_id": r.resident_id, "delegation_id": r.delegation_id,
+                         "review_date": r.review_date.isoformat() if r.review_date else None,
+                         "runs_out_in_days": r.runs_out_in} for r in rows]})
 
 
 @api_bp.get("/tasks")
@@ -155,7 +197,8 @@ def person(person_id: int):
     return jsonify({"person_id": person_id,
                     "competencies": [competency_json(c) for c in s["competencies"]],
                     "delegations": [delegation_json(d) for d in s["delegations"]],
-                    "declines": [{"id": x.id, "task": x.task.code, "resident_ref": x.resident_ref,
+                    "declines": [{"id": x.id, "task": x.task.code, "resident_id": x.resident_id,
+                                  "resident_ref": x.resident_ref,
                                   "declined_at": x.declined_at.isoformat(), "withdrawn": x.withdrawn_at is not None}
                                  for x in s["declines"]]})
 
@@ -170,7 +213,7 @@ def create_assessment():
         dbm.session, principal(), home_id=body_id(data, "org_id"), worker_id=body_id(data, "worker_id"),
         task_code=_str(data, "task"), assessed_on=parse_date(data, "assessed_on", required=True),
         observations=_int(data, "observations"), outcome=_str(data, "outcome"), level=data.get("level"),
-        valid_until=parse_date(data, "valid_until"), resident_ref=data.get("resident_ref"),
+        valid_until=parse_date(data, "valid_until"), resident_id=body_id(data, "resident_id", required=False),
         evidence=_str(data, "evidence"), observation_notes=_str(data, "observation_notes")))
     return jsonify({"id": a.id, "outcome": a.outcome, "level": a.level,
                     "valid_until": a.valid_until.isoformat() if a.valid_until else None}), 201
@@ -184,7 +227,8 @@ def create_delegation():
     data = json_body()
     d = _commit(lambda: services.create_delegation(
         dbm.session, principal(), home_id=body_id(data, "org_id"), worker_id=body_id(data, "worker_id"),
-        task_code=_str(data, "task"), resident_ref=_str(data, "resident_ref"),
+        task_code=_str(data, "task"), resident_id=body_id(data, "resident_id", required=False),
+        resident_ref=_str(data, "resident_ref") or None,
         start_date=parse_date(data, "start_date", required=True),
         review_date=parse_date(data, "review_date", required=True), instructions_ref=_str(data, "instructions_ref"),
         consent_recorded=data.get("consent_recorded") is True, consent_by=_str(data, "consent_by"),
@@ -200,3 +244,52 @@ def withdraw(delegation_id: int):
     data = json_body()
     d = _commit(lambda: services.withdraw_delegation(dbm.session, principal(), delegation_id, _str(data, "reason")))
     return jsonify(delegation_json(d))
+
+
+def _home_for(org_id: int):
+    if dbm.session.get(Organisation, org_id) is None:
+        raise NotFound("No such organisation.")
+    if not can_view_home(dbm.session, principal(), org_id):
+        raise PermissionDenied("You cannot see this home's delegated tasks.")
+
+
+@api_bp.get("/homes/<id:org_id>/residents")
+@api_doc("The home's register of residents (pseudonymous: local id and label), or those matching a search",
+         params=RESIDENT_PARAMS, tags=["delegation"])
+@require_auth
+def resident_list(org_id: int):
+    _home_for(org_id)
+    archived = query_bool("archived")
+    q = request.args.get("q")
+    rows = (residents.search(dbm.session, org_id, q, include_archived=archived) if q
+            else residents.register(dbm.session, org_id, include_archived=archived))
+    return jsonify({"org_id": org_id, "residents": [resident_json(r) for r in rows]})
+
+
+@api_bp.post("/homes/<id:org_id>/residents")
+@api_doc("Add a resident to the home's register (registered manager, training lead, or a registered "
+         "professional for the home)", body=RESIDENT_SCHEMA, responses={"201": "Added"}, tags=["delegation"])
+@require_auth
+def resident_add(org_id: int):
+    data = json_body()
+    _home_for(org_id)
+    r = _commit(lambda: residents.add(dbm.session, principal(), org_id, local_id=_str(data, "local_id"),
+                                      label=_str(data, "label")))
+    return jsonify(resident_json(r)), 201
+
+
+@api_bp.post("/delegations/<id:delegation_id>/reviews")
+@api_doc("Record a review of a delegation: continue, change or withdraw, and the next review date "
+         "(registered professionals for the home)", body=REVIEW_SCHEMA,
+         responses={"201": "Recorded", "409": "Already ended"}, tags=["delegation"])
+@require_auth
+def review(delegation_id: int):
+    data = json_body()
+    r = _commit(lambda: reviews.record_review(
+        dbm.session, principal(), delegation_id, reviewed_on=parse_date(data, "reviewed_on", required=True),
+        outcome=_str(data, "outcome"), next_review_date=parse_date(data, "next_review_date"),
+        instructions_ref=_str(data, "instructions_ref"), notes=_str(data, "notes")))
+    return jsonify({"id": r.id, "delegation_id": r.delegation_id, "outcome": r.outcome,
+                    "reviewed_on": r.reviewed_on.isoformat(),
+                    "next_review_date": r.next_review_date.isoformat() if r.next_review_date else None,
+                    "delegation": delegation_json(r.delegation)}), 201

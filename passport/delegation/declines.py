@@ -17,7 +17,7 @@ from passport.errors import NotFound, PermissionDenied, ValidationError
 
 
 def record_decline(db: Session, principal: Principal, *, home_id: int, worker_id: int, task_code: str,
-                   resident_ref: str | None = None, reason: str = "") -> Decline:
+                   resident_ref: str | None = None, reason: str = "", resident_id: int | None = None) -> Decline:
     """A worker declines a task (for one resident, or at all). Recorded without blame, by the worker
     themself or by a manager or professional on their behalf; their open delegations of it end."""
     home_or_error(db, home_id)
@@ -28,10 +28,10 @@ def record_decline(db: Session, principal: Principal, *, home_id: int, worker_id
     errors: dict[str, str] = {}
     task = task_or_error(db, task_code, home_id)
     worker_or_error(db, worker_id, home_id, uk_today())
-    resident = resident_or_error(task, resident_ref, errors, False)
+    resident = resident_or_error(db, home_id, resident_id, resident_ref, errors, False)
     if errors:
         raise ValidationError("The decline was not saved: " + "; ".join(errors.values()), errors)
-    d = Decline(task_id=task.id, worker_id=worker_id, org_id=home_id, resident_ref=resident,
+    d = Decline(task_id=task.id, worker_id=worker_id, org_id=home_id, resident_id=resident.id if resident else None,
                 reason=" ".join((reason or "").split())[:2000], recorded_by_id=principal.person_id)
     db.add(d)
     db.flush()
@@ -39,7 +39,7 @@ def record_decline(db: Session, principal: Principal, *, home_id: int, worker_id
                  worker_id=worker_id, task=task.code)
     where = sa.and_(Delegation.worker_id == worker_id, Delegation.task_id == task.id, Delegation.org_id == home_id)
     if resident:
-        where = sa.and_(where, Delegation.resident_ref == resident)
+        where = sa.and_(where, Delegation.resident_id == resident.id)
     end_delegations(db, principal.actor, where, "declined", "The worker declined the task")
     return d
 
@@ -58,9 +58,9 @@ def withdraw_decline(db: Session, principal: Principal, decline_id: int) -> Decl
     return d
 
 
-def open_decline(db: Session, task_id: int, worker_id: int, resident: str | None) -> Decline | None:
-    cond = Decline.resident_ref.is_(None)
-    if resident:
-        cond = sa.or_(cond, Decline.resident_ref == resident)
+def open_decline(db: Session, task_id: int, worker_id: int, resident_id: int | None) -> Decline | None:
+    cond = Decline.resident_id.is_(None)
+    if resident_id:
+        cond = sa.or_(cond, Decline.resident_id == resident_id)
     return db.scalar(sa.select(Decline).where(Decline.task_id == task_id, Decline.worker_id == worker_id,
                                               Decline.withdrawn_at.is_(None), cond).limit(1))

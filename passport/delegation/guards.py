@@ -13,10 +13,9 @@ from passport.core.models import Organisation, Person
 from passport.core.registration import registration_standing
 from passport.db import utcnow
 from passport.delegation.catalogue import get_task, task_usable_at
-from passport.delegation.models import Competency, Delegation, Task
-from passport.delegation.rules import (
-    HOME_KINDS, Authority, clean_resident_ref, is_worker_at, professional_authority, professional_role,
-)
+from passport.delegation import residents
+from passport.delegation.models import Competency, Delegation, Resident, Task
+from passport.delegation.rules import HOME_KINDS, Authority, is_worker_at, professional_authority, professional_role
 from passport.errors import NotFound, PermissionDenied, ValidationError
 from passport.signals import competence_changed
 
@@ -91,11 +90,16 @@ def task_or_error(db: Session, code: str, home_id: int) -> Task:
     return task
 
 
-def resident_or_error(task: Task, value, errors: dict, required_for_task: bool) -> str | None:
+def resident_or_error(db: Session, home_id: int, resident_id, resident_ref, errors: dict,
+                      required: bool) -> Resident | None:
+    """The register entry meant by ``resident_id`` (matched exactly) or, for older callers, by a reference
+    that matches exactly one entry's label or local id (case, spaces and dashes aside). Field errors go in
+    ``errors["resident"]``."""
     try:
-        return clean_resident_ref(value, required=required_for_task)
-    except ValueError as exc:
-        errors["resident_ref"] = str(exc)
+        return residents.resolve(db, home_id, resident_id=resident_id, search_text=resident_ref,
+                                 required=required, partial=False)
+    except ValidationError as exc:
+        errors.update(exc.fields)
         return None
 
 

@@ -2,7 +2,8 @@
 
 Rules that must always hold are database constraints: one open delegation per (task, worker, home,
 resident) is a partial unique index, so a withdrawal racing a new delegation can never leave two open.
-Residents are held only as a pseudonymous local reference chosen by the home (never health details).
+Residents are held only in the home's register of pseudonymous references (a local id and a short label
+such as a room and initials, never health details); everything else points at a register entry.
 """
 from __future__ import annotations
 
@@ -27,11 +28,57 @@ CONSENT_LABELS = {"resident": "The resident", "representative": "Their legal rep
                   "best_interests": "A best-interests decision (Mental Capacity Act)"}
 COMPETENCY_END_REASONS = ("withdrawn", "superseded")
 DELEGATION_END_REASONS = ("withdrawn", "lapsed", "declined", "competence_ended")
+#: the outcome of a delegation review: it continues as it is, continues with changed instructions, or ends
+REVIEW_OUTCOMES = ("continue", "change", "withdraw")
+REVIEW_OUTCOME_LABELS = {"continue": "Continue as it is", "change": "Continue with changes",
+                         "withdraw": "Withdraw the delegation"}
 PREREQUISITE_KINDS = ("training", "standard")
 
 
 def _in(col: str, values) -> str:
     return f"{col} IN ({', '.join(repr(v) for v in values)})"
+
+
+def resident_display(label: str, local_id: str) -> str:
+    """How pages show a resident: the label, with the local id when the label does not contain it."""
+    return label if local_id.casefold() in label.casefold() else f"{label} ({local_id})"
+
+
+class Resident(Base):
+    """A resident in a home's register: the home's own local id (unique in the home) and a short label
+    such as a room and initials. Pseudonymous by design: never a name, NHS number, date of birth or
+    health details. ``search_key`` is the label normalised for searching (case, spaces and dashes)."""
+
+    __tablename__ = "delegation_resident"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("core_organisation.id", ondelete="CASCADE"))
+    local_id: Mapped[str] = mapped_column(sa.String(20))
+    label: Mapped[str] = mapped_column(sa.String(40))
+    search_key: Mapped[str] = mapped_column(sa.String(80))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("org_id", "local_id"),
+        sa.Index("ix_delegation_resident_org_key", "org_id", "search_key"),
+    )
+
+    @property
+    def display(self) -> str:
+        return resident_display(self.label, self.local_id)
+
+    def __str__(self) -> str:
+        return self.display
+
+
+class ResidentRefMixin:
+    """``resident_ref``: the resident as pages and answers show it (read-only; the register holds it)."""
+
+    @property
+    def resident_ref(self) -> str | None:
+        resident = getattr(self, "resident", None)
+        return resident.display if resident is not None else None
 
 
 class Task(Base):
@@ -80,7 +127,7 @@ class TaskPrerequisite(Base):
     )
 
 
-class Assessment(Base):
+class Assessment(ResidentRefMixin, Base):
     """A competency assessment by a registered professional: what was observed, the outcome, the level
     reached and until when, the evidence, and the worker's acknowledgement."""
 
@@ -91,7 +138,7 @@ class Assessment(Base):
     org_id: Mapped[int] = mapped_column(sa.ForeignKey("core_organisation.id", ondelete="CASCADE"), index=True)
     assessor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_person.id", ondelete="SET NULL"))
     assessor_org_id: Mapped[int] = mapped_column(sa.ForeignKey("core_organisation.id", ondelete="CASCADE"))
-    resident_ref: Mapped[str | None] = mapped_column(sa.String(40))
+    resident_id: Mapped[int | None] = mapped_column(sa.ForeignKey("delegation_resident.id"))
     assessed_on: Mapped[date] = mapped_column(sa.Date)
     observations: Mapped[int] = mapped_column(default=1)
     observation_notes: Mapped[str] = mapped_column(sa.Text, default="")
@@ -107,6 +154,7 @@ class Assessment(Base):
     assessor: Mapped[Person | None] = relationship(foreign_keys=[assessor_id])
     organisation: Mapped[Organisation] = relationship(foreign_keys=[org_id])
     assessor_org: Mapped[Organisation] = relationship(foreign_keys=[assessor_org_id])
+    resident: Mapped[Resident | None] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
@@ -118,7 +166,7 @@ class Assessment(Base):
     )
 
 
-class Competency(Base):
+class Competency(ResidentRefMixin, Base):
     """A worker's competence for a task (for one resident, when the task needs that), granted by a
     competent assessment. Stops counting when ``valid_until`` passes (checked at read time), or when it
     is ended: withdrawn by a professional, or superseded by a reassessment."""
@@ -130,7 +178,7 @@ class Competency(Base):
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("delegation_task.id"))
     worker_id: Mapped[int] = mapped_column(sa.ForeignKey("core_person.id", ondelete="CASCADE"))
     org_id: Mapped[int] = mapped_column(sa.ForeignKey("core_organisation.id", ondelete="CASCADE"))
-    resident_ref: Mapped[str | None] = mapped_column(sa.String(40))
+    resident_id: Mapped[int | None] = mapped_column(sa.ForeignKey("delegation_resident.id"))
     level: Mapped[str] = mapped_column(sa.String(20))
     valid_from: Mapped[date] = mapped_column(sa.Date)
     valid_until: Mapped[date] = mapped_column(sa.Date)
@@ -153,6 +201,7 @@ class Competency(Base):
     organisation: Mapped[Organisation] = relationship()
     assessment: Mapped[Assessment] = relationship()
     registration_confirmation: Mapped[RegistrationConfirmation | None] = relationship()
+    resident: Mapped[Resident | None] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint(_in("level", LEVELS), name="level"),
@@ -167,7 +216,7 @@ class Competency(Base):
     )
 
 
-class Decline(Base):
+class Decline(ResidentRefMixin, Base):
     """A worker declined a task (optionally for one resident). Recorded without blame; it stands until
     the worker withdraws it, and while it stands they are not offered or delegated the task."""
 
@@ -176,16 +225,17 @@ class Decline(Base):
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("delegation_task.id"))
     worker_id: Mapped[int] = mapped_column(sa.ForeignKey("core_person.id", ondelete="CASCADE"), index=True)
     org_id: Mapped[int] = mapped_column(sa.ForeignKey("core_organisation.id", ondelete="CASCADE"))
-    resident_ref: Mapped[str | None] = mapped_column(sa.String(40))
+    resident_id: Mapped[int | None] = mapped_column(sa.ForeignKey("delegation_resident.id"))
     declined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_person.id", ondelete="SET NULL"))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     task: Mapped[Task] = relationship()
+    resident: Mapped[Resident | None] = relationship()
 
 
-class Delegation(Base):
+class Delegation(ResidentRefMixin, Base):
     """Task T delegated by a registered professional, for resident R, to worker W at home H, on the
     strength of a competency. Open until ended (withdrawn, declined, or recorded as lapsed); it also
     stops counting by itself, at read time, when the competency behind it expires."""
@@ -195,7 +245,7 @@ class Delegation(Base):
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("delegation_task.id"))
     worker_id: Mapped[int] = mapped_column(sa.ForeignKey("core_person.id", ondelete="CASCADE"))
     org_id: Mapped[int] = mapped_column(sa.ForeignKey("core_organisation.id", ondelete="CASCADE"))
-    resident_ref: Mapped[str] = mapped_column(sa.String(40))
+    resident_id: Mapped[int] = mapped_column(sa.ForeignKey("delegation_resident.id"))
     delegated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_person.id", ondelete="SET NULL"))
     delegator_org_id: Mapped[int] = mapped_column(sa.ForeignKey("core_organisation.id", ondelete="CASCADE"))
     competency_id: Mapped[int] = mapped_column(sa.ForeignKey("delegation_competency.id"), index=True)
@@ -223,6 +273,8 @@ class Delegation(Base):
     delegator_org: Mapped[Organisation] = relationship(foreign_keys=[delegator_org_id])
     competency: Mapped[Competency] = relationship()
     registration_confirmation: Mapped[RegistrationConfirmation | None] = relationship()
+    resident: Mapped[Resident] = relationship()
+    reviews: Mapped[list[Review]] = relationship(order_by="Review.id.desc()", viewonly=True)
 
     __table_args__ = (
         sa.CheckConstraint("review_date >= start_date", name="review_after_start"),
@@ -232,8 +284,38 @@ class Delegation(Base):
         sa.CheckConstraint("end_reason IS NULL OR " + _in("end_reason", DELEGATION_END_REASONS), name="end_reason"),
         sa.CheckConstraint("(ended_at IS NULL) = (end_reason IS NULL)", name="ended_pair"),
         # at most one open delegation of a task to a worker for a resident at a home
-        sa.Index("uq_delegation_delegation_open", "task_id", "worker_id", "org_id", "resident_ref", unique=True,
+        sa.Index("uq_delegation_delegation_open", "task_id", "worker_id", "org_id", "resident_id", unique=True,
                  sqlite_where=sa.text("ended_at IS NULL"), postgresql_where=sa.text("ended_at IS NULL")),
-        sa.Index("ix_delegation_delegation_resident", "org_id", "resident_ref", "task_id"),
+        sa.Index("ix_delegation_delegation_resident", "org_id", "resident_id", "task_id"),
         sa.Index("ix_delegation_delegation_worker", "worker_id", "delegator_org_id"),
     )
+
+
+class Review(Base):
+    """A registered professional's review of a delegation: the outcome (continue, change, withdraw), the
+    next review date, what changed, and the registration confirmation their authority rested on."""
+
+    __tablename__ = "delegation_review"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delegation_id: Mapped[int] = mapped_column(sa.ForeignKey("delegation_delegation.id", ondelete="CASCADE"),
+                                               index=True)
+    reviewed_on: Mapped[date] = mapped_column(sa.Date)
+    outcome: Mapped[str] = mapped_column(sa.String(20))
+    next_review_date: Mapped[date | None] = mapped_column(sa.Date)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    instructions_ref: Mapped[str | None] = mapped_column(sa.String(200))
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_person.id", ondelete="SET NULL"))
+    reviewer_org_id: Mapped[int] = mapped_column(sa.ForeignKey("core_organisation.id", ondelete="CASCADE"))
+    registration_confirmation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("core_registration_confirmation.id", ondelete="SET NULL",
+                      name="fk_delegation_review_confirmation"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    reviewed_by: Mapped[Person | None] = relationship()
+    delegation: Mapped[Delegation] = relationship(viewonly=True)
+
+    __table_args__ = (
+        sa.CheckConstraint(_in("outcome", REVIEW_OUTCOMES), name="outcome"),
+        sa.CheckConstraint("(outcome = 'withdraw') = (next_review_date IS NULL)", name="next_review"),
+    )
+

@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session, joinedload
 from passport.core.models import Membership, Person
 from passport.core.timeutil import to_uk
 from passport.db import UTCDateTime, utcnow
-from passport.delegation.models import LEVEL_RANK, Assessment, Competency, Decline, Delegation, Task
+from passport.delegation.models import (
+    LEVEL_RANK, Assessment, Competency, Decline, Delegation, Resident, Task, resident_display,
+)
+from passport.delegation.residents import natural_key, resolve as resolve_resident
+
+#: competences that run out within this many days are flagged where the nurse looks
+EXPIRY_WARNING_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -24,10 +30,19 @@ class Competent:
     name: str
     level: str
     valid_until: date
-    resident_ref: str | None
+    resident_ref: str | None  # the resident's label as shown, for a resident-specific sign-off
     competency_id: int
     delegation_id: int | None = None
     review_date: date | None = None
+    resident_id: int | None = None
+    #: days until the competence runs out when that is within EXPIRY_WARNING_DAYS, else None
+    runs_out_in: int | None = None
+
+
+def runs_out_in(valid_until: date, day: date, within: int = EXPIRY_WARNING_DAYS) -> int | None:
+    """Days from ``day`` until ``valid_until`` when it is within ``within`` days (0 = last day), else None."""
+    left = (valid_until - day).days
+    return left if 0 <= left <= within else None
 
 
 def uk_day(at: datetime) -> date:
@@ -53,16 +68,17 @@ def _who_statement(with_resident: bool):
     declined = sa.exists().where(
         Decline.worker_id == Membership.person_id, Decline.task_id == task_id, Decline.declined_at <= at,
         sa.or_(Decline.withdrawn_at.is_(None), Decline.withdrawn_at > at),
-        sa.or_(Decline.resident_ref.is_(None), Decline.resident_ref == resident) if with_resident
-        else Decline.resident_ref.is_(None))
+        sa.or_(Decline.resident_id.is_(None), Decline.resident_id == resident) if with_resident
+        else Decline.resident_id.is_(None))
     q = (sa.select(Person.id, Person.given_name, Person.family_name, Competency.level, Competency.valid_until,
-                   Competency.resident_ref, Competency.id,
+                   Competency.resident_id, Resident.label, Resident.local_id, Competency.id,
                    Delegation.id if with_resident else sa.null(),
                    Delegation.review_date if with_resident else sa.null())
          .select_from(Membership)
          .join(Competency, sa.and_(Competency.worker_id == Membership.person_id, Competency.task_id == task_id,
                                    Competency.valid_until >= day))
          .join(Person, Person.id == Membership.person_id)
+         .outerjoin(Resident, Resident.id == Competency.resident_id)
          .where(Membership.org_id == home_id, Membership.role == "worker", Membership.start_date <= day,
                 sa.or_(Membership.end_date.is_(None), Membership.end_date >= day),
                 Competency.valid_from <= day, sa.or_(Competency.ended_at.is_(None), Competency.ended_at > at),
@@ -70,7 +86,7 @@ def _who_statement(with_resident: bool):
     if with_resident:
         q = q.join(Delegation, sa.and_(
             Delegation.competency_id == Competency.id, Delegation.org_id == home_id, Delegation.task_id == task_id,
-            Delegation.resident_ref == resident, Delegation.start_date <= day,
+            Delegation.resident_id == resident, Delegation.start_date <= day,
             sa.or_(Delegation.ended_at.is_(None), Delegation.ended_at > at)))
     return q
 
@@ -78,29 +94,36 @@ def _who_statement(with_resident: bool):
 _WHO = {}
 
 
-def who_can_do_it(db: Session, home_id: int, task: Task, resident: str | None = None,
+def who_can_do_it(db: Session, home_id: int, task: Task, resident: Resident | int | str | None = None,
                   at: datetime | None = None) -> list[Competent]:
     """Workers of the home who may do ``task`` at ``at`` (default now), strongest level first.
 
     Without a resident: everyone with an in-date competence who has not declined the task (for a
-    resident-specific task each row names the resident it was signed off for). With a resident: only
-    workers holding an open delegation of the task for that resident, on an in-date competence.
+    resident-specific task each row names the resident it was signed off for). With a resident (a register
+    entry, or its id: matched exactly; or a label or local id naming exactly one entry, else a
+    ValidationError rather than an empty answer): only workers holding an open delegation of the task for
+    that resident, on an in-date competence. Rows whose competence runs out within 30 days say so.
     One query: it starts from the home's memberships (index on org) and probes competences by
     (worker, task, valid_until) (index ix_delegation_competency_worker_task).
     """
     at = at or utcnow()
-    key = bool(resident)
+    if isinstance(resident, str):  # a label or local id: it must name exactly one resident of the register
+        resident = resolve_resident(db, home_id, search_text=resident, partial=False)
+    resident_id = resident.id if isinstance(resident, Resident) else resident
+    key = resident_id is not None
     if key not in _WHO:
         _WHO[key] = _who_statement(key)
-    params = {"day": uk_day(at), "at": at, "task_id": task.id, "home_id": home_id}
-    if resident:
-        params["resident"] = resident
+    day = uk_day(at)
+    params = {"day": day, "at": at, "task_id": task.id, "home_id": home_id}
+    if key:
+        params["resident"] = resident_id
     rows = {}
-    for pid, given, family, level, until, ref, cid, did, review in db.execute(_WHO[key], params):
-        row = Competent(pid, f"{given} {family}", level, until, ref, cid, did, review)
-        old = rows.get((pid, ref))
+    for pid, given, family, level, until, rid, label, local_id, cid, did, review in db.execute(_WHO[key], params):
+        ref = resident_display(label, local_id) if rid is not None else None
+        row = Competent(pid, f"{given} {family}", level, until, ref, cid, did, review, rid, runs_out_in(until, day))
+        old = rows.get((pid, rid))
         if old is None or (LEVEL_RANK[level], until) > (LEVEL_RANK[old.level], old.valid_until):
-            rows[(pid, ref)] = row
+            rows[(pid, rid)] = row
     return sorted(rows.values(), key=lambda r: (-LEVEL_RANK[r.level], r.name, r.resident_ref or ""))
 
 
@@ -135,17 +158,19 @@ def delegation_status(d: Delegation, day: date, at: datetime | None = None) -> s
 
 def worker_summary(db: Session, person_id: int) -> dict:
     """Everything about one worker's delegated tasks, newest first."""
-    opts = (joinedload(Competency.task), joinedload(Competency.granted_by))
+    opts = (joinedload(Competency.task), joinedload(Competency.granted_by), joinedload(Competency.resident))
     return {
         "competencies": list(db.scalars(sa.select(Competency).options(*opts).where(Competency.worker_id == person_id)
                                         .order_by(Competency.ended_at.is_not(None), Competency.valid_until.desc()))),
-        "assessments": list(db.scalars(sa.select(Assessment).options(joinedload(Assessment.task))
+        "assessments": list(db.scalars(sa.select(Assessment).options(joinedload(Assessment.task),
+                                                                     joinedload(Assessment.resident))
                                        .where(Assessment.worker_id == person_id)
                                        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc()))),
-        "delegations": list(db.scalars(sa.select(Delegation).options(joinedload(Delegation.task))
+        "delegations": list(db.scalars(sa.select(Delegation).options(joinedload(Delegation.task),
+                                                                     joinedload(Delegation.resident))
                                        .where(Delegation.worker_id == person_id)
                                        .order_by(Delegation.ended_at.is_not(None), Delegation.created_at.desc()))),
-        "declines": list(db.scalars(sa.select(Decline).options(joinedload(Decline.task))
+        "declines": list(db.scalars(sa.select(Decline).options(joinedload(Decline.task), joinedload(Decline.resident))
                                     .where(Decline.worker_id == person_id).order_by(Decline.declined_at.desc()))),
     }
 
@@ -153,40 +178,47 @@ def worker_summary(db: Session, person_id: int) -> dict:
 def competency_register(db: Session, home_id: int, day: date) -> list[Competency]:
     """In-date competences of the home's current workers, by worker then task."""
     return list(db.scalars(
-        sa.select(Competency).options(joinedload(Competency.task), joinedload(Competency.worker))
+        sa.select(Competency).options(joinedload(Competency.task), joinedload(Competency.worker),
+                                      joinedload(Competency.resident))
         .join(Membership, Membership.person_id == Competency.worker_id).join(Person, Person.id == Competency.worker_id)
         .where(_current_worker(home_id, day), Competency.ended_at.is_(None), Competency.valid_from <= day,
                Competency.valid_until >= day).distinct()
         .order_by(Person.family_name, Person.given_name, Competency.task_id)))
 
 
-def resident_register(db: Session, home_id: int, include_ended_days: int = 90) -> dict[str, list[Delegation]]:
-    """Delegations at the home grouped by resident reference: open ones, and those ended recently."""
+def resident_register(db: Session, home_id: int, include_ended_days: int = 90,
+                      resident_id: int | None = None) -> dict[Resident, list[Delegation]]:
+    """Delegations at the home grouped by resident (by label): open ones, and those ended recently."""
     since = utcnow() - timedelta(days=include_ended_days)
     rows = db.scalars(
         sa.select(Delegation).options(joinedload(Delegation.task), joinedload(Delegation.worker),
-                                      joinedload(Delegation.delegated_by), joinedload(Delegation.competency))
-        .where(Delegation.org_id == home_id, sa.or_(Delegation.ended_at.is_(None), Delegation.ended_at >= since))
-        .order_by(Delegation.resident_ref, Delegation.ended_at.is_not(None), Delegation.task_id))
-    out: dict[str, list[Delegation]] = {}
+                                      joinedload(Delegation.delegated_by), joinedload(Delegation.competency),
+                                      joinedload(Delegation.resident))
+        .join(Resident, Resident.id == Delegation.resident_id)
+        .where(Delegation.org_id == home_id, sa.or_(Delegation.ended_at.is_(None), Delegation.ended_at >= since),
+               sa.true() if resident_id is None else Delegation.resident_id == resident_id)
+        .order_by(Resident.search_key, Resident.id, Delegation.ended_at.is_not(None), Delegation.task_id))
+    out: dict[Resident, list[Delegation]] = {}
     for d in rows:
-        out.setdefault(d.resident_ref, []).append(d)
-    return out
+        out.setdefault(d.resident, []).append(d)
+    return {r: out[r] for r in sorted(out, key=natural_key)}
 
 
 def expiring(db: Session, home_id: int, day: date, days: int) -> list[Competency]:
     """Current competences of the home's workers that run out within ``days`` days of ``day``."""
     return list(db.scalars(
-        sa.select(Competency).options(joinedload(Competency.task), joinedload(Competency.worker))
+        sa.select(Competency).options(joinedload(Competency.task), joinedload(Competency.worker),
+                                      joinedload(Competency.resident))
         .join(Membership, Membership.person_id == Competency.worker_id)
         .where(_current_worker(home_id, day), Competency.ended_at.is_(None), Competency.valid_from <= day,
                Competency.valid_until >= day, Competency.valid_until <= day + timedelta(days=days)).distinct()
         .order_by(Competency.valid_until, Competency.worker_id)))
 
 
-def delegations_for_resident(db: Session, home_id: int, resident: str) -> list[Delegation]:
-    return list(db.scalars(sa.select(Delegation).options(joinedload(Delegation.task), joinedload(Delegation.worker))
-                           .where(Delegation.org_id == home_id, Delegation.resident_ref == resident)
+def delegations_for_resident(db: Session, home_id: int, resident_id: int) -> list[Delegation]:
+    return list(db.scalars(sa.select(Delegation).options(joinedload(Delegation.task), joinedload(Delegation.worker),
+                                                         joinedload(Delegation.resident))
+                           .where(Delegation.org_id == home_id, Delegation.resident_id == resident_id)
                            .order_by(Delegation.created_at.desc())))
 
 
@@ -202,7 +234,8 @@ def relying_on_confirmation(db: Session, confirmation_id: int) -> list[dict]:
     day = uk_day(utcnow())
     out = []
     for c in db.scalars(sa.select(Competency).options(joinedload(Competency.task), joinedload(Competency.worker),
-                                                      joinedload(Competency.organisation))
+                                                      joinedload(Competency.organisation),
+                                                      joinedload(Competency.resident))
                         .where(Competency.registration_confirmation_id == confirmation_id).order_by(Competency.id)):
         status = competency_status(c, day)
         out.append({"kind": "competence", "id": c.id, "title": c.task.name, "task": c.task.code,
@@ -211,7 +244,8 @@ def relying_on_confirmation(db: Session, confirmation_id: int) -> list[dict]:
                     "open": status == "current", "status": STATUS_LABELS[status],
                     "endpoint": "delegation.worker", "args": {"home_id": c.org_id, "person_id": c.worker_id}})
     for d in db.scalars(sa.select(Delegation).options(joinedload(Delegation.task), joinedload(Delegation.worker),
-                                                      joinedload(Delegation.organisation))
+                                                      joinedload(Delegation.organisation),
+                                                      joinedload(Delegation.resident))
                         .where(Delegation.registration_confirmation_id == confirmation_id).order_by(Delegation.id)):
         status = delegation_status(d, day)
         out.append({"kind": "delegation", "id": d.id, "title": d.task.name, "task": d.task.code,
@@ -220,3 +254,50 @@ def relying_on_confirmation(db: Session, confirmation_id: int) -> list[dict]:
                     "open": status in ("open", "review_due"), "status": STATUS_LABELS[status],
                     "endpoint": "delegation.delegation", "args": {"delegation_id": d.id}})
     return out
+
+
+# --- what a district nurse looks at first ------------------------------------------------------------
+
+#: open delegations whose review date falls within this many days are listed as "review soon"
+REVIEW_SOON_DAYS = 14
+
+
+def reviews_due(db: Session, home_ids, day: date, within: int = REVIEW_SOON_DAYS) -> list[Delegation]:
+    """Open delegations at these homes whose review date has passed or falls within ``within`` days,
+    on a competence still in date, soonest first."""
+    home_ids = list(home_ids)
+    if not home_ids:
+        return []
+    return list(db.scalars(
+        sa.select(Delegation).options(joinedload(Delegation.task), joinedload(Delegation.worker),
+                                      joinedload(Delegation.resident), joinedload(Delegation.organisation))
+        .join(Competency, Competency.id == Delegation.competency_id)
+        .where(Delegation.org_id.in_(home_ids), Delegation.ended_at.is_(None), Competency.ended_at.is_(None),
+               Competency.valid_until >= day, Delegation.review_date <= day + timedelta(days=within))
+        .order_by(Delegation.review_date, Delegation.id)))
+
+
+def expiring_at(db: Session, home_ids, day: date, days: int = EXPIRY_WARNING_DAYS) -> list[Competency]:
+    """Current competences of these homes' workers that run out within ``days`` days, soonest first."""
+    home_ids = list(home_ids)
+    if not home_ids:
+        return []
+    return list(db.scalars(
+        sa.select(Competency).options(joinedload(Competency.task), joinedload(Competency.worker),
+                                      joinedload(Competency.organisation), joinedload(Competency.resident))
+        .join(Membership, sa.and_(Membership.person_id == Competency.worker_id, Membership.org_id == Competency.org_id))
+        .where(Competency.org_id.in_(home_ids), Membership.role == "worker", Membership.start_date <= day,
+               sa.or_(Membership.end_date.is_(None), Membership.end_date >= day), Competency.ended_at.is_(None),
+               Competency.valid_from <= day, Competency.valid_until >= day,
+               Competency.valid_until <= day + timedelta(days=days)).distinct()
+        .order_by(Competency.valid_until, Competency.id)))
+
+
+def homes_worked_with(db: Session, org_ids, person_id: int) -> set[int]:
+    """Homes where this professional, or their clinical organisations, have assessed or delegated."""
+    org_ids = list(org_ids)
+    assessed = sa.select(Assessment.org_id).where(sa.or_(Assessment.assessor_org_id.in_(org_ids),
+                                                         Assessment.assessor_id == person_id))
+    delegated = sa.select(Delegation.org_id).where(sa.or_(Delegation.delegator_org_id.in_(org_ids),
+                                                          Delegation.delegated_by_id == person_id))
+    return set(db.scalars(assessed.union(delegated)))

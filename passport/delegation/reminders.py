@@ -40,7 +40,7 @@ def due(db: Session, today: date) -> list[Reminder]:
             continue  # they have left the home: nobody there to reassess
         notice = "due30" if c.valid_until >= today else "expired"
         worker, task, home = c.worker, c.task, c.organisation
-        scope = " for a named resident" if c.resident_ref else ""
+        scope = " for a named resident" if c.resident_id else ""
         if notice == "due30":
             subject = f"Reassessment due by {_fmt(c.valid_until)}: {task.name} – {worker.full_name}"
             status = (f"{worker.full_name}'s competence for {task.name.lower()}{scope} "

@@ -25,7 +25,7 @@ from passport.delegation.guards import (  # noqa: F401  (RefusedAction, audit_re
     signal, task_or_error, worker_or_error,
 )
 from passport.delegation.models import (
-    CONSENT_BY, LEVEL_LABELS, LEVEL_RANK, LEVELS, OUTCOMES, Assessment, Competency, Delegation, Task,
+    CONSENT_BY, LEVEL_LABELS, LEVEL_RANK, LEVELS, OUTCOMES, Assessment, Competency, Delegation, Resident, Task,
 )
 from passport.delegation.rules import missing_prerequisites, professional_authority
 from passport.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -37,7 +37,7 @@ from passport.errors import Conflict, NotFound, PermissionDenied, ValidationErro
 def record_assessment(db: Session, principal: Principal, *, home_id: int, worker_id: int, task_code: str,
                       assessed_on: date, observations: int, outcome: str, level: str | None = None,
                       valid_until: date | None = None, resident_ref: str | None = None, evidence: str = "",
-                      observation_notes: str = "") -> Assessment:
+                      observation_notes: str = "", resident_id: int | None = None) -> Assessment:
     """Record a competency assessment. A competent outcome grants a competence at ``level`` until
     ``valid_until`` (default and maximum: the task's reassessment interval) and supersedes the worker's
     current competence for the same task (and resident); open delegations move to the new competence,
@@ -49,7 +49,8 @@ def record_assessment(db: Session, principal: Principal, *, home_id: int, worker
     errors: dict[str, str] = {}
     task = task_or_error(db, task_code, home_id)
     worker = worker_or_error(db, worker_id, home_id, today)
-    resident = resident_or_error(task, resident_ref, errors, task.resident_specific) if task.resident_specific else None
+    resident = (resident_or_error(db, home_id, resident_id, resident_ref, errors, True)
+                if task.resident_specific else None)
     if not isinstance(assessed_on, date):
         errors["assessed_on"] = "Enter the date of the assessment."
     elif assessed_on > today:
@@ -84,7 +85,7 @@ def record_assessment(db: Session, principal: Principal, *, home_id: int, worker
             done = db.scalar(sa.select(sa.func.coalesce(sa.func.sum(Assessment.observations), 0)).where(
                 Assessment.worker_id == worker.id, Assessment.task_id == task.id, Assessment.assessed_on > since,
                 Assessment.outcome == "competent",
-                Assessment.resident_ref.is_(None) if resident is None else Assessment.resident_ref == resident))
+                Assessment.resident_id.is_(None) if resident is None else Assessment.resident_id == resident.id))
             if done + observations < task.observations_required:
                 errors["observations"] = (
                     f"Safe unsupervised needs {task.observations_required} observed practices; "
@@ -93,7 +94,8 @@ def record_assessment(db: Session, principal: Principal, *, home_id: int, worker
     if errors:
         raise ValidationError("The assessment was not saved: " + "; ".join(errors.values()), errors)
     a = Assessment(task_id=task.id, worker_id=worker.id, org_id=home_id, assessor_id=principal.person_id,
-                   assessor_org_id=authority.org_id, resident_ref=resident, assessed_on=assessed_on,
+                   assessor_org_id=authority.org_id, resident_id=resident.id if resident else None,
+                   assessed_on=assessed_on,
                    observations=observations, observation_notes=(observation_notes or "")[:4000], outcome=outcome,
                    level=level, valid_until=valid_until, evidence=(evidence or "")[:4000])
     db.add(a)
@@ -104,12 +106,13 @@ def record_assessment(db: Session, principal: Principal, *, home_id: int, worker
                  valid_until=valid_until, assessor_org_id=authority.org_id)
     current = list(db.scalars(sa.select(Competency).where(
         Competency.worker_id == worker.id, Competency.task_id == task.id, Competency.ended_at.is_(None),
-        Competency.resident_ref.is_(None) if resident is None else Competency.resident_ref == resident)
+        Competency.resident_id.is_(None) if resident is None else Competency.resident_id == resident.id)
         .with_for_update()))
     new = None
     if outcome == "competent":
         new = Competency(assessment_id=a.id, task_id=task.id, worker_id=worker.id, org_id=home_id,
-                         resident_ref=resident, level=level, valid_from=assessed_on, valid_until=valid_until,
+                         resident_id=resident.id if resident else None, level=level, valid_from=assessed_on,
+                         valid_until=valid_until,
                          granted_by_id=principal.person_id, registration_confirmation_id=authority.confirmation_id)
         db.add(new)
         db.flush()
@@ -179,7 +182,7 @@ def withdraw_competency(db: Session, principal: Principal, competency_id: int, r
 # --- delegations -------------------------------------------------------------------------------
 
 
-def best_competency(db: Session, task: Task, worker_id: int, resident: str | None, on: date,
+def best_competency(db: Session, task: Task, worker_id: int, resident: Resident | None, on: date,
                     lock: bool = False) -> Competency | None:
     """The worker's strongest current, in-date competence for the task (for the resident, if the task
     needs resident-specific sign-off)."""
@@ -187,7 +190,7 @@ def best_competency(db: Session, task: Task, worker_id: int, resident: str | Non
         Competency.worker_id == worker_id, Competency.task_id == task.id, Competency.ended_at.is_(None),
         Competency.valid_from <= on, Competency.valid_until >= on)
     if task.resident_specific:
-        q = q.where(Competency.resident_ref == resident)
+        q = q.where(Competency.resident_id == (resident.id if resident else None))
     if lock:
         q = q.with_for_update()
     rows = list(db.scalars(q))
@@ -195,7 +198,7 @@ def best_competency(db: Session, task: Task, worker_id: int, resident: str | Non
     return rows[0] if rows else None
 
 
-def delegation_blockers(db: Session, task: Task, worker: Person, home_id: int, resident: str | None, on: date
+def delegation_blockers(db: Session, task: Task, worker: Person, home_id: int, resident: Resident | None, on: date
                         ) -> tuple[list[str], Competency | None]:
     """Why ``worker`` may not be delegated ``task`` for ``resident`` now (empty list = they may)."""
     reasons: list[str] = []
@@ -203,13 +206,14 @@ def delegation_blockers(db: Session, task: Task, worker: Person, home_id: int, r
     if c is None:
         latest = db.scalar(sa.select(Competency).where(
             Competency.worker_id == worker.id, Competency.task_id == task.id, Competency.ended_at.is_(None),
-            Competency.resident_ref == resident if task.resident_specific else sa.true())
+            Competency.resident_id == (resident.id if resident else None) if task.resident_specific else sa.true())
             .order_by(Competency.valid_until.desc()).limit(1))
         if latest is not None and latest.valid_until < on:
             reasons.append(f"{worker.full_name}'s competence ran out on {latest.valid_until.strftime('%-d %B %Y')}: "
                            "reassess them first.")
         elif task.resident_specific:
-            reasons.append(f"{worker.full_name} has no in-date competence signed off for this task for {resident}.")
+            reasons.append(f"{worker.full_name} has no in-date competence signed off for this task for "
+                           f"{resident.display if resident else 'this resident'}.")
         else:
             reasons.append(f"{worker.full_name} has no in-date competence for this task.")
     elif LEVEL_RANK[c.level] < LEVEL_RANK[task.min_level]:
@@ -218,17 +222,20 @@ def delegation_blockers(db: Session, task: Task, worker: Person, home_id: int, r
     missing = missing_prerequisites(db, task, worker.id, on)
     if missing:
         reasons.append("Prerequisites not met: " + "; ".join(missing) + ".")
-    if open_decline(db, task.id, worker.id, resident) is not None:
+    if open_decline(db, task.id, worker.id, resident.id if resident else None) is not None:
         reasons.append(f"{worker.full_name} has declined this task.")
     return reasons, c
 
 
 def create_delegation(db: Session, principal: Principal, *, home_id: int, worker_id: int, task_code: str,
-                      resident_ref: str, start_date: date, review_date: date, instructions_ref: str,
-                      consent_recorded: bool, consent_by: str, notes: str = "") -> Delegation:
+                      start_date: date, review_date: date, instructions_ref: str, consent_recorded: bool,
+                      consent_by: str, notes: str = "", resident_id: int | None = None,
+                      resident_ref: str | None = None) -> Delegation:
     """Delegate a task to a worker for a resident. Refused, with the reasons, unless the worker is
     competent at the task's level and in date, meets the prerequisites, has resident-specific sign-off
-    where the task needs it and has not declined; consent and the written instructions are recorded."""
+    where the task needs it and has not declined; consent and the written instructions are recorded. The
+    resident is picked from the home's register by ``resident_id`` (``resident_ref`` must match exactly
+    one entry's label or local id)."""
     authority = require_professional(db, principal, home_id, "delegation.delegation.create",
                                      worker_id=worker_id, task=str(task_code)[:60])
     home_or_error(db, home_id)
@@ -236,7 +243,7 @@ def create_delegation(db: Session, principal: Principal, *, home_id: int, worker
     errors: dict[str, str] = {}
     task = task_or_error(db, task_code, home_id)
     worker = worker_or_error(db, worker_id, home_id, today)
-    resident = resident_or_error(task, resident_ref, errors, True)
+    resident = resident_or_error(db, home_id, resident_id, resident_ref, errors, True)
     if not isinstance(start_date, date):
         errors["start_date"] = "Enter the start date."
     elif start_date > today:
@@ -258,6 +265,8 @@ def create_delegation(db: Session, principal: Principal, *, home_id: int, worker
         errors["consent_by"] = "Say who gave consent."
     if worker.id == principal.person_id:
         errors["worker"] = "You cannot delegate a task to yourself."
+    if resident is not None and not resident.active:
+        errors["resident"] = f"{resident.display} is archived in the register: restore them first."
     if errors:
         raise ValidationError("The delegation was not saved: " + "; ".join(errors.values()), errors)
     reasons, _c = delegation_blockers(db, task, worker, home_id, resident, today)
@@ -271,12 +280,12 @@ def create_delegation(db: Session, principal: Principal, *, home_id: int, worker
                               {"start_date": "Start on or after " + competency.valid_from.strftime("%-d %B %Y") + "."})
     existing = db.scalar(sa.select(Delegation).where(
         Delegation.task_id == task.id, Delegation.worker_id == worker.id, Delegation.org_id == home_id,
-        Delegation.resident_ref == resident, Delegation.ended_at.is_(None)).with_for_update())
+        Delegation.resident_id == resident.id, Delegation.ended_at.is_(None)).with_for_update())
     if existing is not None:
         if is_open(db, existing, today):
-            raise Conflict(f"{task.name} is already delegated to {worker.full_name} for {resident}.")
+            raise Conflict(f"{task.name} is already delegated to {worker.full_name} for {resident.display}.")
         end_delegations(db, principal.actor, Delegation.id == existing.id, "lapsed", "Competence ran out")
-    d = Delegation(task_id=task.id, worker_id=worker.id, org_id=home_id, resident_ref=resident,
+    d = Delegation(task_id=task.id, worker_id=worker.id, org_id=home_id, resident_id=resident.id,
                    delegated_by_id=principal.person_id, delegator_org_id=authority.org_id,
                    competency_id=competency.id, registration_confirmation_id=authority.confirmation_id,
                    start_date=start_date, review_date=review_date,
@@ -286,9 +295,9 @@ def create_delegation(db: Session, principal: Principal, *, home_id: int, worker
         with db.begin_nested():
             db.add(d)
     except sa.exc.IntegrityError:  # a concurrent request opened the same delegation first
-        raise Conflict(f"{task.name} is already delegated to {worker.full_name} for {resident}.") from None
+        raise Conflict(f"{task.name} is already delegated to {worker.full_name} for {resident.display}.") from None
     audit.record(db, principal.actor, "delegation.delegation.create", "delegation", d.id, org_id=home_id,
-                 worker_id=worker.id, task=task.code, resident_ref=resident, competency_id=competency.id,
+                 worker_id=worker.id, task=task.code, resident_id=resident.id, competency_id=competency.id,
                  delegator_org_id=authority.org_id, review_date=review_date,
                  registration_confirmation_id=authority.confirmation_id)
     return d

@@ -15,15 +15,15 @@ from passport.core.auth import current_principal
 from passport.core.models import Organisation, Person
 from passport.core.timeutil import uk_today
 from passport.db import utcnow
-from passport.delegation import bp, queries
+from passport.delegation import bp, queries, residents
 from passport.delegation.catalogue import all_tasks, describe_prerequisites, get_task, tasks_for_home
 from passport.delegation.forms import WhoForm
-from passport.delegation.models import CONSENT_LABELS, LEVEL_LABELS, OUTCOME_LABELS
+from passport.delegation.models import CONSENT_LABELS, LEVEL_LABELS, OUTCOME_LABELS, REVIEW_OUTCOME_LABELS
 from passport.delegation.rules import (
-    can_view_home, clean_resident_ref, homes_for_viewer, is_worker_at, missing_prerequisites, professional_authority,
+    can_view_home, homes_for_viewer, is_worker_at, missing_prerequisites, professional_authority,
 )
 from passport.delegation.guards import refusal
-from passport.errors import NotFound
+from passport.errors import NotFound, ValidationError
 from passport.forms import choices
 from passport.params import query_int
 
@@ -38,7 +38,8 @@ def _labels():
         return professional_authority(dbm.session, current_principal(), home_id) is not None
 
     return {"level_labels": LEVEL_LABELS, "status_labels": STATUS_LABELS, "status_tags": STATUS_TAGS,
-            "outcome_labels": OUTCOME_LABELS, "consent_labels": CONSENT_LABELS, "can_act_for": can_act_for}
+            "outcome_labels": OUTCOME_LABELS, "consent_labels": CONSENT_LABELS, "can_act_for": can_act_for,
+            "review_outcome_labels": REVIEW_OUTCOME_LABELS}
 
 
 def home_or_403(home_id: int) -> Organisation:
@@ -79,21 +80,30 @@ def home(home_id: int):
     home = home_or_403(home_id)
     form = WhoForm(request.args)
     form.task.choices = task_choices(home_id)
+    form.resident.choices = choices(residents.choices(dbm.session, home_id, "Any resident"))
     results = task = resident = None
     if request.args and form.validate():
+        value = (form.resident.data or "").strip()
         try:
-            resident = clean_resident_ref(form.resident.data, required=False)
             task = get_task(dbm.session, form.task.data)
+            # a register id is matched exactly; text (an older link) is searched by label
+            resident = residents.resolve(dbm.session, home_id, resident_id=value if value.isdigit() else None,
+                                         search_text=None if value.isdigit() else value, required=False)
+            if resident is not None:
+                form.resident.data = str(resident.id)
             results = queries.who_can_do_it(dbm.session, home_id, task, resident)
-        except ValueError as exc:
-            form.resident.errors = [str(exc)]
+        except ValidationError as exc:
+            form.resident.errors = [exc.fields.get("resident", exc.message)]
+            task = None
         except NotFound:
             form.task.errors = ["Choose a task from the list."]
     why = refusal(dbm.session, current_principal(), home_id)
     # a professional of the home whose registration confirmation is not current is told why
     cannot_act = why[1] if why is not None and why[0].startswith("registration_") else None
     return render_template("delegation/home.html", home=home, form=form, results=results, task=task,
-                           resident=resident, can_act=why is None, cannot_act=cannot_act, now=utcnow())
+                           resident=resident, can_act=why is None, cannot_act=cannot_act, now=utcnow(),
+                           empty_register=not form.resident.choices[1:],
+                           can_keep_register=residents.can_manage(dbm.session, current_principal(), home_id))
 
 
 @bp.get("/homes/<id:home_id>/workers")
@@ -119,6 +129,7 @@ def worker(home_id: int, person_id: int):
     gaps = {t.code: missing_prerequisites(dbm.session, t, person_id, today)
             for t in tasks_for_home(dbm.session, home_id)}
     return render_template("delegation/worker.html", home=home, person=person, today=today, gaps=gaps,
+                           runs_out_in=queries.runs_out_in,
                            can_act=professional_authority(dbm.session, current_principal(), home_id) is not None,
                            tasks={t.code: t for t in tasks_for_home(dbm.session, home_id)},
                            competency_status=queries.competency_status,
@@ -143,7 +154,8 @@ def resident_register(home_id: int):
     today = uk_today()
     return render_template("delegation/residents.html", home=home, today=today,
                            groups=queries.resident_register(dbm.session, home_id),
-                           status=queries.delegation_status)
+                           status=queries.delegation_status,
+                           can_keep_register=residents.can_manage(dbm.session, current_principal(), home_id))
 
 
 @bp.get("/homes/<id:home_id>/expiring")

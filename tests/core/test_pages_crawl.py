@@ -77,12 +77,11 @@ def _seed_hostile(db, logins) -> list[str]:
     if session is not None:
         session.venue = hostile.image_url(9)
         seeded.append(hostile.image_url(9))
-    from passport.delegation.models import Delegation
+    from passport.delegation.models import Resident
 
-    delegation = db.scalar(sa.select(Delegation).where(Delegation.resident_ref.is_not(None))
-                           .order_by(Delegation.id).limit(1))
-    if delegation is not None:
-        delegation.resident_ref = hostile.SCRIPT
+    resident = db.scalar(sa.select(Resident).order_by(Resident.id).limit(1))  # the home's register
+    if resident is not None:
+        resident.label = hostile.SCRIPT
     return seeded
 
 

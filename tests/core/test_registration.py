@@ -56,10 +56,12 @@ def w(db, make_org, make_person, actor) -> W:
     for org in (association, trust, team, gp, home, sister_home):
         db.add(SchemeMember(scheme_id=scheme.id, org_id=org.id))
     db.flush()
-    from tests.delegation.conftest import give_prerequisites
+    from tests.delegation.conftest import add_resident, give_prerequisites
 
     worker = make_person(home, "worker", given_name="Wendy")
     give_prerequisites(db, worker, home, actor)
+    for label in ("Room 12 – R-0412", "Room 3 – R-0103"):  # the home's register of residents
+        add_resident(db, home, label)
     return W(association, trust, team, gp, home, sister_home, outside_trust,
              admin=make_person(association, ["scheme_admin", "org_admin"], given_name="Sarah"),
              trust_admin=make_person(trust, "org_admin", given_name="Tess"),

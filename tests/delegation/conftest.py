@@ -1,5 +1,6 @@
 """Delegation fixtures: a scheme with a care home and a community nursing team, a district nurse with an
-NMC PIN, a worker who meets the prerequisites for a dry dressing, and the home's registered manager."""
+NMC PIN, a worker who meets the prerequisites for a dry dressing, the home's registered manager, and the
+home's register of residents."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,7 +11,12 @@ import pytest
 from passport.core import records
 from passport.core.models import Organisation, Person, Scheme, SchemeMember
 from passport.core.timeutil import uk_today
+from passport.delegation.models import Resident
+from passport.delegation.residents import normalise
 from tests.conftest import add_confirmation
+
+#: the home's register in the fixture: labels as the home wrote them
+RESIDENTS = ("Room 12 – R-0412", "Room 3 – R-0103", "Room 4 – R-0104", "Room 1 – R-0001", "Room 30 – R-0130")
 
 
 @dataclass
@@ -23,6 +29,17 @@ class World:
     worker2: Person
     manager: Person
     unregistered: Person
+    residents: dict[str, Resident]
+
+    def rid(self, label: str = "Room 12 – R-0412") -> int:
+        return self.residents[label].id
+
+
+def add_resident(db, home: Organisation, label: str, local_id: str | None = None) -> Resident:
+    r = Resident(org_id=home.id, local_id=local_id or label.split("– ")[-1], label=label, search_key=normalise(label))
+    db.add(r)
+    db.flush()
+    return r
 
 
 def give_prerequisites(db, worker: Person, home: Organisation, actor, categories=(10, 15), standards=(13, 15),
@@ -59,4 +76,5 @@ def world(db, make_org, make_person, actor) -> World:
     unregistered = make_person(outsider_team, "registered_professional", given_name="Una")
     for w in (worker, worker2):
         give_prerequisites(db, w, home, actor)
-    return World(home, team, other_home, nurse, worker, worker2, manager, unregistered)
+    residents = {label: add_resident(db, home, label) for label in RESIDENTS}
+    return World(home, team, other_home, nurse, worker, worker2, manager, unregistered, residents)

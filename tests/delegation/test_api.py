@@ -21,7 +21,7 @@ def _assess(client, headers, world, **kw):
 
 def _delegate(client, headers, world, **kw):
     body = {"org_id": world.home.id, "worker_id": world.worker.id, "task": "dry_dressing",
-            "resident_ref": "Room 12 – R-0412", "start_date": TODAY.isoformat(),
+            "resident_id": world.rid(), "start_date": TODAY.isoformat(),
             "review_date": (TODAY + timedelta(days=60)).isoformat(), "instructions_ref": "CP-12",
             "consent_recorded": True, "consent_by": "resident"}
     body.update(kw)
@@ -43,9 +43,19 @@ def test_competent_api_flow(client, api_token, world):
     r = client.get(f"/api/v1/delegation/competent?org={world.home.id}&task=dry_dressing"
                    f"&resident=Room 12 – R-0412", headers=h)
     assert r.get_json()["people"][0]["delegation_id"] == did
+    r = client.get(f"/api/v1/delegation/competent?org={world.home.id}&task=dry_dressing"
+                   f"&resident_id={world.rid()}", headers=h)
+    assert r.get_json()["people"][0]["delegation_id"] == did and r.get_json()["resident"]["local_id"] == "R-0412"
+    # another resident of the register: nobody; a search matching nobody is a 400 saying so, not "nobody"
+    r = client.get(f"/api/v1/delegation/competent?org={world.home.id}&task=dry_dressing"
+                   f"&resident_id={world.rid('Room 3 – R-0103')}", headers=h)
+    assert r.get_json()["people"] == []
     r = client.get(f"/api/v1/delegation/competent?org={world.home.id}&task=dry_dressing&resident=Room 9",
                    headers=h)
-    assert r.get_json()["people"] == []
+    assert r.status_code == 400 and "No resident" in r.get_json()["fields"]["resident"]
+    r = client.get(f"/api/v1/delegation/competent?org={world.home.id}&task=dry_dressing&resident=Room 3",
+                   headers=h)  # Room 3 and Room 30
+    assert r.status_code == 400 and "2 residents match" in r.get_json()["message"]
     # a moment before the delegation existed (UK local time without an offset)
     r = client.get(f"/api/v1/delegation/competent?org={world.home.id}&task=dry_dressing"
                    f"&resident=Room 12 – R-0412&at={(TODAY - timedelta(days=2)).isoformat()}T09:00", headers=h)
@@ -91,7 +101,12 @@ def test_openapi_documents_delegation(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert "/delegation/competent" in doc["paths"]
     params = {p["name"] for p in doc["paths"]["/delegation/competent"]["get"]["parameters"]}
-    assert params == {"org", "task", "resident", "at"}
+    assert params == {"org", "task", "resident_id", "resident", "at"}
+    assert "/delegation/homes/{org_id}/residents" in doc["paths"]
+    assert "/delegation/delegations/{delegation_id}/reviews" in doc["paths"]
+    body = doc["paths"]["/delegation/delegations"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert "resident_id" in body["properties"] and "from the home's register" in \
+        body["properties"]["resident_id"]["description"]
 
 
 def test_at_is_read_as_uk_local_time(client, api_token, world, db):

@@ -20,7 +20,8 @@ from passport.core.models import (
 from passport.core.timeutil import uk_today
 from passport.delegation import services
 from passport.delegation.catalogue import get_task
-from passport.delegation.models import Assessment, Competency, Delegation
+from passport.delegation.models import Assessment, Competency, Delegation, Resident
+from passport.delegation.residents import normalise
 from passport.errors import Conflict
 from tests.conftest import add_confirmation
 
@@ -101,10 +102,11 @@ def _build(app) -> dict:
         c = Competency(assessment_id=a.id, task_id=task.id, worker_id=worker.id, org_id=home.id,
                        level="safe_unsupervised", valid_from=a.assessed_on, valid_until=a.valid_until,
                        granted_by_id=nurse.id)
-        s.add(c)
+        resident = Resident(org_id=home.id, local_id="R-0707", label=RESIDENT, search_key=normalise(RESIDENT))
+        s.add_all([c, resident])
         s.commit()
         ids = {"home": home.id, "team": team.id, "nurse": nurse.id, "worker": worker.id, "competency": c.id,
-               "task": task.id}
+               "task": task.id, "resident": resident.id}
         s.close()
         return ids
 
@@ -113,7 +115,7 @@ def _delegate(s, ids):
     nurse = s.get(Person, ids["nurse"])
     return services.create_delegation(
         s, Principal(person=nurse), home_id=ids["home"], worker_id=ids["worker"], task_code="dry_dressing",
-        resident_ref=RESIDENT, start_date=TODAY, review_date=TODAY + timedelta(days=30),
+        resident_id=ids["resident"], start_date=TODAY, review_date=TODAY + timedelta(days=30),
         instructions_ref="CP-7", consent_recorded=True, consent_by="resident")
 
 
@@ -151,7 +153,8 @@ def _open(app, ids):
     with app.app_context():
         s = _session(app)
         rows = list(s.scalars(sa.select(Delegation).where(
-            Delegation.worker_id == ids["worker"], Delegation.resident_ref == RESIDENT, Delegation.ended_at.is_(None))))
+            Delegation.worker_id == ids["worker"], Delegation.resident_id == ids["resident"],
+            Delegation.ended_at.is_(None))))
         s.close()
         return rows
 

@@ -129,8 +129,9 @@ def test_resident_specific_task_needs_resident(db, world, principal, actor):
     give_prerequisites(db, world.worker, world.home, actor, categories=(29,), standards=())
     with pytest.raises(ValidationError) as exc:
         assess(db, principal, world, world.worker, task="blood_glucose", observations=3)
-    assert "resident_ref" in exc.value.fields
-    assess(db, principal, world, world.worker, task="blood_glucose", observations=3, resident_ref="Room 3 – R-0103")
+    assert "resident" in exc.value.fields
+    assess(db, principal, world, world.worker, task="blood_glucose", observations=3,
+           resident_id=world.rid("Room 3 – R-0103"))
     with pytest.raises(ValidationError) as exc:  # signed off for another resident only
         delegate(db, principal, world, world.worker, task="blood_glucose", resident="Room 4 – R-0104")
     assert "no in-date competence signed off" in exc.value.message
@@ -143,7 +144,7 @@ def test_resident_reference_must_not_be_identifying(db, world, principal):
     for bad in ("943 476 5919", "12/03/1941", "<script>", "x" * 41):
         with pytest.raises(ValidationError) as exc:
             delegate(db, principal, world, world.worker, resident=bad)
-        assert "resident_ref" in exc.value.fields
+        assert "resident" in exc.value.fields
 
 
 def test_delegation_checks(db, world, principal):
@@ -179,10 +180,10 @@ def test_expired_competence_refused_and_lapses_at_read_time(db, world, principal
     task = get_task(db, "dry_dressing")
     from datetime import datetime, time, timezone
 
-    now = queries.who_can_do_it(db, world.home.id, task, resident="Room 12 – R-0412")
+    now = queries.who_can_do_it(db, world.home.id, task, resident=world.residents["Room 12 – R-0412"])
     assert [r.person_id for r in now] == [world.worker.id]
     later = datetime.combine(TODAY + timedelta(days=6), time(12), tzinfo=timezone.utc)
-    assert queries.who_can_do_it(db, world.home.id, task, resident="Room 12 – R-0412", at=later) == []
+    assert queries.who_can_do_it(db, world.home.id, task, resident=world.rid(), at=later) == []
     assert queries.who_can_do_it(db, world.home.id, task, at=later) == []
     assert queries.delegation_status(d, TODAY + timedelta(days=6)) == "lapsed"
 
@@ -315,7 +316,7 @@ def test_passport_list_order_and_limit(db, world, principal, actor):
 def test_open_delegation_unique_in_database(db, world, principal):
     assess(db, principal, world, world.worker)
     d = delegate(db, principal, world, world.worker)
-    twin = Delegation(task_id=d.task_id, worker_id=d.worker_id, org_id=d.org_id, resident_ref=d.resident_ref,
+    twin = Delegation(task_id=d.task_id, worker_id=d.worker_id, org_id=d.org_id, resident_id=d.resident_id,
                       delegated_by_id=d.delegated_by_id, delegator_org_id=d.delegator_org_id,
                       competency_id=d.competency_id, start_date=d.start_date, review_date=d.review_date,
                       instructions_ref="x", consent_recorded=True, consent_by="resident")

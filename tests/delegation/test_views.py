@@ -13,7 +13,7 @@ TODAY = uk_today()
 
 
 def _assess_form(**kw):
-    data = {"task": "dry_dressing", "resident_ref": "", "assessed_on": TODAY.isoformat(), "observations": "2",
+    data = {"task": "dry_dressing", "resident": "", "assessed_on": TODAY.isoformat(), "observations": "2",
             "outcome": "competent", "level": "safe_unsupervised", "valid_until": "", "observation_notes":
             "Applied a dry dressing to the lower leg correctly; hand hygiene before and after.", "evidence": ""}
     data.update(kw)
@@ -21,7 +21,7 @@ def _assess_form(**kw):
 
 
 def _delegate_form(world, **kw):
-    data = {"worker": str(world.worker.id), "task": "dry_dressing", "resident_ref": "Room 12 – R-0412",
+    data = {"worker": str(world.worker.id), "task": "dry_dressing", "resident": str(world.rid()),
             "start_date": TODAY.isoformat(), "review_date": (TODAY + timedelta(days=90)).isoformat(),
             "instructions_ref": "CP-12 wound plan v2", "consent_by": "resident", "consent_recorded": "y",
             "notes": ""}
@@ -48,7 +48,7 @@ def test_nurse_journey(client, login, world, db):
     d = db.scalar(sa.select(Delegation).where(Delegation.worker_id == world.worker.id))
     page = client.get(f"/delegation/homes/{home}/residents").get_data(as_text=True)
     assert "Room 12 – R-0412" in page and "Active" in page
-    page = client.get(f"/delegation/homes/{home}?task=dry_dressing&resident=Room+12+–+R-0412").get_data(as_text=True)
+    page = client.get(f"/delegation/homes/{home}?task=dry_dressing&resident={world.rid()}").get_data(as_text=True)
     assert world.worker.full_name in page and "review by" in page
     resp = client.post(f"/delegation/delegations/{d.id}", data={"reason": "Wound healed"})
     assert resp.status_code == 302
@@ -117,12 +117,12 @@ def test_worker_sees_acknowledges_and_declines(client, login, world, db):
     # a worker cannot see the home's registers
     assert client.get(f"/delegation/homes/{world.home.id}/register").status_code == 403
     resp = client.post(f"/delegation/homes/{world.home.id}/workers/{world.worker.id}/decline",
-                       data={"task": "dry_dressing", "resident_ref": "", "reason": "Not confident yet"})
+                       data={"task": "dry_dressing", "resident": "", "reason": "Not confident yet"})
     assert resp.status_code == 302
     assert "I am ready to do this task again" in client.get("/delegation/mine").get_data(as_text=True)
     # not on behalf of a colleague
     resp = client.post(f"/delegation/homes/{world.home.id}/workers/{world.worker2.id}/decline",
-                       data={"task": "dry_dressing", "resident_ref": "", "reason": ""})
+                       data={"task": "dry_dressing", "resident": "", "reason": ""})
     assert resp.status_code == 403
 
 
