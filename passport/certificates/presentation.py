@@ -82,6 +82,26 @@ def qualification_row(p: Passport) -> dict | None:
                                "qualification_number": q[1], "achieved_on": date.fromisoformat(q[2])}
 
 
+# Where the endorsing partners' logo PNGs come from ({endorser name: png bytes}); the verify plugin, which
+# keeps them as signed trust data, sets it. Without it the card shows the partners' names.
+_logo_source = None
+
+
+def set_logo_source(source) -> None:
+    global _logo_source
+    _logo_source = source
+
+
+def endorser_logos(db: Session) -> list[dict]:
+    """The partners along the bottom of the card, in order: {"name", "png" (bytes or None), "sha256"}."""
+    import hashlib
+
+    pngs = _logo_source(db) if _logo_source is not None else {}
+    return [{"name": o.name, "png": pngs.get(o.name),
+             "sha256": hashlib.sha256(pngs[o.name]).hexdigest() if o.name in pngs else None}
+            for o in endorsing_organisations(db)]
+
+
 def view_model(db: Session, p: Passport) -> dict:
     """Everything a printed or on-screen passport shows."""
     titles = standard_titles(db, p.framework) if p.framework else {}
@@ -100,6 +120,7 @@ def view_model(db: Session, p: Passport) -> dict:
         "subjects": subject_rows(p),
         "qualification": qualification_row(p),
         "endorsers": [o.name for o in endorsing_organisations(db)],
+        "endorser_logos": endorser_logos(db),
         "issued_on": p.issued_at.date(),
         "valid_until": p.expires_at.date(),
         "short_id": p.jti,

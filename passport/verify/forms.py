@@ -46,3 +46,11 @@ class AcceptForm(FlaskForm):
     qualification = BooleanField("Record their Level 2 Adult Social Care Certificate")
     top_up = MultiCheckboxField("Standards we require them to top up", coerce=int, validators=[Optional()])
     top_up_note = TextAreaField("Notes on the top-up", validators=[Optional(), Length(max=1000)])
+
+
+class LogoForm(FlaskForm):
+    """A scheme admin uploads one endorsing organisation's logo (PNG, JPEG or SVG)."""
+
+    issuer = HiddenField(validators=[DataRequired(), Length(max=20)])
+    endorser = HiddenField(validators=[DataRequired(), Length(max=200)])
+    logo = FileField("Logo (PNG, JPEG or SVG, up to 1 MB)")
