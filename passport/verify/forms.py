@@ -39,6 +39,9 @@ class ScanForm(FlaskForm):
 class AcceptForm(FlaskForm):
     token = HiddenField(validators=[DataRequired(), Length(max=20_000)])
     person = SelectField("Who is this?", coerce=str, validators=[DataRequired("Choose the person from your staff.")])
+    given_name = StringField("First name", validators=[Optional(), Length(max=100)])
+    family_name = StringField("Last name", validators=[Optional(), Length(max=100)])
+    job_role = SelectField("Job role here", coerce=str, validators=[Optional()])
     name_note = TextAreaField("If the name differs from our records, say why", validators=[Optional(), Length(max=500)])
     standards = MultiCheckboxField("Care Certificate standards to recognise", coerce=int, validators=[Optional()])
     categories = MultiCheckboxField("Training subjects to record", coerce=int, validators=[Optional()])
