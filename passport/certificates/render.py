@@ -340,7 +340,9 @@ def card_pdf(db: Session, p: Passport, public_url: str) -> bytes:
                  "Scan to check. Compare with photo ID."):
         c.drawString(3 * mm, y, line)
         y -= 2.5 * mm
-    _endorsers(c, vm["endorser_logos"], 3 * mm, 3 * mm, left, 7 * mm, regular, bold, 4.5)
+    # the partners' logos as tall as the space under the text allows (7 to 11 mm)
+    strip = max(7 * mm, min(11 * mm, y - 3 * mm - 4 * mm))
+    _endorsers(c, vm["endorser_logos"], 3 * mm, 3 * mm, left, strip, regular, bold, 4.5)
     c.showPage()
     _card_back(c, vm, W, H, regular, bold)
     c.showPage()

@@ -115,7 +115,7 @@ def clean(data: bytes) -> tuple[bytes, int, int]:
     if not data:
         _refuse("Choose a logo file to upload.")
     if len(data) > MAX_UPLOAD_BYTES:
-        _refuse(f"The logo file must be {MAX_UPLOAD_BYTES // 1024} KB or smaller.")
+        _refuse("The logo file must be 1 MB or smaller.")
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
     if data.startswith(b"\x89PNG\r\n\x1a\n") or data.startswith(b"\xff\xd8\xff"):
         raster = data

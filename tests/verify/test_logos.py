@@ -58,7 +58,7 @@ def test_clean_png_jpeg_and_svg():
     (b"GIF89a" + b"\0" * 100, "PNG, JPEG or SVG"),
     (b"%PDF-1.7 nonsense", "PNG, JPEG or SVG"),
     (b"\x89PNG\r\n\x1a\n" + b"broken" * 10, "could not be read"),
-    (b"x" * (logos.MAX_UPLOAD_BYTES + 1), "1024 KB or smaller"),
+    (b"x" * (logos.MAX_UPLOAD_BYTES + 1), "1 MB or smaller"),
     (png_bytes((4100, 600)), "at most 4000"),
     (png_bytes((900, 100)), "long and thin"),
     (png_bytes((10, 10)), "at least 16"),

@@ -420,6 +420,7 @@
       && r.result !== "invalid" && r.result !== "untrusted_issuer";
     const items = valid ? (r.issuer.logos || (r.issuer.endorsers || []).map((n) => ({ name: n }))) : [];
     block.hidden = !items.length;
+    $("endorsers").hidden = items.length > 0;  // the logos (or names) below say it
     for (const item of items) {
       const li = document.createElement("li");
       li.className = "vp-logo";
