@@ -8,8 +8,8 @@ decoded and re-encoded with Pillow, so no metadata (EXIF, text chunks, colour pr
 stored PNG is at most ``MAX_WIDTH`` x ``MAX_HEIGHT`` pixels.
 
 The trust bundle carries each logo's SHA-256 and the address it is served at (``/v/logo/<sha256>.png``).
-Verifiers (this server, the offline page, the CLI) show a logo only when the bytes they got hash to the
-signed digest. The passport card draws our own partners' logos along its bottom.
+Verifiers (this server's pages and the offline page) show a logo only when the bytes they got hash to
+the signed digest. The passport card draws our own partners' logos along its bottom.
 """
 from __future__ import annotations
 

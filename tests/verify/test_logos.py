@@ -151,3 +151,11 @@ def test_card_pdf_carries_the_logos(app, db, client, login, scheme_admin, issue,
         pdf.close()
         yellow = sum(1 for px in img.get_flattened_data() if px[0] > 230 and 160 < px[1] < 205 and px[2] < 60)
         assert yellow > 200, kind  # the partner's (yellow) logo is drawn
+
+
+def test_trust_api_names_the_logos(app, db, client, scheme_admin, scheme, keys):
+    row = logos.set_logo(db, Principal(person=scheme_admin), None, OURS, png_bytes())
+    body = client.get("/api/v1/verify/trust").get_json()
+    mine = [i for i in body["issuers"] if i["own"]][0]
+    assert mine["logos"] == [{"name": OURS, "sha256": row.sha256,
+                              "url": f"{app.config['PUBLIC_URL']}/v/logo/{row.sha256}.png"}]
