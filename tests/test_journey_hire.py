@@ -164,6 +164,16 @@ def test_hire_from_one_scan(browser, journey, tmp_path):
     page.screenshot(path=os.path.join(ART, "journey-2-passport-1366.png"), full_page=True)
     card_href = page.locator("a[href$='/download/card.pdf']").first.get_attribute("href")
     pdf_bytes = page.request.get(live.url + card_href).body()
+    # the A4 sheet and the phone image carry the same logos along the bottom
+    a4 = pdfium.PdfDocument(page.request.get(live.url + card_href.replace("card.pdf", "a4.pdf")).body())
+    sheet = a4[0].render(scale=200 / 72).to_pil().convert("RGB")
+    a4.close()
+    sheet.save(os.path.join(ART, "journey-2-a4-200dpi.png"))
+    bottom = (0, int(sheet.size[1] * 0.85), sheet.size[0], sheet.size[1])
+    assert _count(sheet, bottom, PURPLE) > 1000 and _count(sheet, bottom, TEAL) > 1000
+    phone_png = page.request.get(live.url + card_href.replace("card.pdf", "phone.png")).body()
+    with open(os.path.join(ART, "journey-2-phone-image.png"), "wb") as fh:
+        fh.write(phone_png)
     desk.close()
 
     # 3. the printed card at 200 dpi: both logos along the bottom, and the QR decodes
@@ -202,7 +212,9 @@ def test_hire_from_one_scan(browser, journey, tmp_path):
     assert page.evaluate("Array.from(document.querySelectorAll('[data-endorsed-by] img')).every(i => i.naturalWidth > 0)")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
     page.screenshot(path=os.path.join(ART, "journey-4-scan-phone.png"), full_page=True)
-    assert page.locator("select[name=person]").input_value() == "new"
+    chosen = page.evaluate("(() => { const s = document.querySelector('select[name=person]');"
+                           " return s.options[s.selectedIndex].text; })()")
+    assert chosen == "Priya Raman – new to your staff: add them from this passport"
     page.select_option("select[name=job_role]", "care_worker")
     page.click("button:has-text('Accept and add records')")
     page.wait_for_load_state()

@@ -130,3 +130,19 @@ def test_only_accepting_roles_may_hire(app, client, login, db, other_issuer, new
         "token": token, "person": "new", "given_name": "Joanna", "family_name": "Pereira"})
     assert resp.status_code in (403, 404)
     assert db.scalar(sa.select(sa.func.count(Person.id))) == before
+
+
+def test_page_offers_the_own_holder_by_the_passport_name_only(app, client, login, db, issue, worker, home, new_home,
+                                                               lead):
+    passport = issue(worker, home)
+    worker.email = "amelia.private@example.test"
+    db.flush()
+    login(client, lead)
+    html = client.post(f"/verify/orgs/{new_home.id}/accept", data={"token": passport.token}).get_data(as_text=True)
+    assert f'value="{worker.id}">Amelia Okonkwo-Richardson – new to your staff' in html.replace(" selected", "")
+    assert "amelia.private@example.test" not in html and home.name not in html
+    done = client.post(f"/verify/orgs/{new_home.id}/accept/confirm", data={
+        "token": passport.token, "person": str(worker.id), "job_role": "senior_care_worker"})
+    assert done.status_code == 302
+    m = db.scalar(sa.select(Membership).where(Membership.person_id == worker.id, Membership.org_id == new_home.id))
+    assert m.via == "passport" and m.job_role == "senior_care_worker"
