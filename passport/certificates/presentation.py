@@ -92,20 +92,21 @@ def set_logo_source(source) -> None:
     _logo_source = source
 
 
-def endorser_logos(db: Session) -> list[dict]:
-    """The partners along the bottom of the card, in order: {"name", "png" (bytes or None), "sha256"}."""
+def endorser_logos(db: Session, names: list[str]) -> list[dict]:
+    """The partners (``names``, in order) along the bottom of the card: {"name", "png" (bytes or None),
+    "sha256"}. One query for the logos, none without partners."""
     import hashlib
 
-    pngs = _logo_source(db) if _logo_source is not None else {}
-    return [{"name": o.name, "png": pngs.get(o.name),
-             "sha256": hashlib.sha256(pngs[o.name]).hexdigest() if o.name in pngs else None}
-            for o in endorsing_organisations(db)]
+    pngs = _logo_source(db) if _logo_source is not None and names else {}
+    return [{"name": n, "png": pngs.get(n), "sha256": hashlib.sha256(pngs[n]).hexdigest() if n in pngs else None}
+            for n in names]
 
 
 def view_model(db: Session, p: Passport) -> dict:
     """Everything a printed or on-screen passport shows."""
     titles = standard_titles(db, p.framework) if p.framework else {}
     scheme = get_scheme(db)
+    endorsers = [o.name for o in endorsing_organisations(db)]
     return {
         "passport": p,
         "name": p.full_name,
@@ -119,8 +120,8 @@ def view_model(db: Session, p: Passport) -> dict:
         "scheme": scheme.name if scheme else "",
         "subjects": subject_rows(p),
         "qualification": qualification_row(p),
-        "endorsers": [o.name for o in endorsing_organisations(db)],
-        "endorser_logos": endorser_logos(db),
+        "endorsers": endorsers,
+        "endorser_logos": endorser_logos(db, endorsers),
         "issued_on": p.issued_at.date(),
         "valid_until": p.expires_at.date(),
         "short_id": p.jti,
