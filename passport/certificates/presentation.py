@@ -82,10 +82,31 @@ def qualification_row(p: Passport) -> dict | None:
                                "qualification_number": q[1], "achieved_on": date.fromisoformat(q[2])}
 
 
+# Where the endorsing partners' logo PNGs come from ({endorser name: png bytes}); the verify plugin, which
+# keeps them as signed trust data, sets it. Without it the card shows the partners' names.
+_logo_source = None
+
+
+def set_logo_source(source) -> None:
+    global _logo_source
+    _logo_source = source
+
+
+def endorser_logos(db: Session, names: list[str]) -> list[dict]:
+    """The partners (``names``, in order) along the bottom of the card: {"name", "png" (bytes or None),
+    "sha256"}. One query for the logos, none without partners."""
+    import hashlib
+
+    pngs = _logo_source(db) if _logo_source is not None and names else {}
+    return [{"name": n, "png": pngs.get(n), "sha256": hashlib.sha256(pngs[n]).hexdigest() if n in pngs else None}
+            for n in names]
+
+
 def view_model(db: Session, p: Passport) -> dict:
     """Everything a printed or on-screen passport shows."""
     titles = standard_titles(db, p.framework) if p.framework else {}
     scheme = get_scheme(db)
+    endorsers = [o.name for o in endorsing_organisations(db)]
     return {
         "passport": p,
         "name": p.full_name,
@@ -99,7 +120,8 @@ def view_model(db: Session, p: Passport) -> dict:
         "scheme": scheme.name if scheme else "",
         "subjects": subject_rows(p),
         "qualification": qualification_row(p),
-        "endorsers": [o.name for o in endorsing_organisations(db)],
+        "endorsers": endorsers,
+        "endorser_logos": endorser_logos(db, endorsers),
         "issued_on": p.issued_at.date(),
         "valid_until": p.expires_at.date(),
         "short_id": p.jti,

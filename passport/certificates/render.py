@@ -118,8 +118,18 @@ def phone_png(db: Session, p: Passport, public_url: str) -> bytes:
             y += 44
     if vm["endorsers"]:
         d.line([M, H - 150, W - M, H - 150], fill=NHS_BLUE, width=3)
-        for i, part in enumerate(_wrap(d, "Endorsed by " + " · ".join(vm["endorsers"]), small, W - 2 * M)[:2]):
-            d.text((M, H - 130 + i * 44), part, font=small, fill=NHS_BLUE)
+        drawn = [e for e in vm["endorser_logos"] if e["png"]]
+        if drawn:  # the partners' logos side by side, each fitted in its tile
+            d.text((M, H - 140), "Endorsed by", font=small, fill=NHS_BLUE)
+            tile = (W - 2 * M - 20 * (len(drawn) - 1)) // len(drawn)
+            for i, e in enumerate(drawn):
+                with Image.open(io.BytesIO(e["png"])) as logo:
+                    logo = logo.convert("RGBA")
+                    logo.thumbnail((tile, 90))
+                    img.paste(logo, (M + i * (tile + 20) + (tile - logo.width) // 2, H - 95), logo)
+        else:
+            for i, part in enumerate(_wrap(d, "Endorsed by " + " · ".join(vm["endorsers"]), small, W - 2 * M)[:2]):
+                d.text((M, H - 130 + i * 44), part, font=small, fill=NHS_BLUE)
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
@@ -247,29 +257,38 @@ def a4_pdf(db: Session, p: Passport, public_url: str) -> bytes:
                               f"Valid until {vm['valid_until'].strftime('%-d %B %Y')}", f"Passport ID {vm['short_id']}",
                               "Scan the code to check this passport.", "Compare the name with photo ID.")):
         c.drawString(tx, qy + qr_size - 4 * mm - i * 6 * mm, line)
-    _endorsers(c, vm["endorsers"], M, 14 * mm, W - 2 * M, 26 * mm, regular, bold, 10)
+    _endorsers(c, vm["endorser_logos"], M, 14 * mm, W - 2 * M, 26 * mm, regular, bold, 10)
     c.showPage()
     c.save()
     return buf.getvalue()
 
 
-def _endorsers(c, names, x, y, width, height, regular, bold, size) -> None:
-    """Endorsing organisations along the bottom, each in its own box (their 'logo' tiles)."""
-    if not names:
+def _endorsers(c, partners, x, y, width, height, regular, bold, size) -> None:
+    """The endorsing partners along the bottom, side by side: each partner's logo (the PNG the scheme
+    uploaded, checked against its digest) fitted in its tile, or its name in a box when it has no logo."""
+    if not partners:
         return
     from reportlab.lib.units import mm
+    from reportlab.lib.utils import ImageReader
 
     c.setStrokeColorRGB(*(v / 255 for v in NHS_BLUE))
     c.setFillColorRGB(*(v / 255 for v in NHS_BLUE))
     c.setFont(bold, size * 0.8)
     c.drawString(x, y + height + 1.5 * mm, "Endorsed by")
     gap = 2 * mm
-    w = (width - gap * (len(names) - 1)) / len(names)
-    for i, name in enumerate(names):
+    w = (width - gap * (len(partners) - 1)) / len(partners)
+    for i, partner in enumerate(partners):
         bx = x + i * (w + gap)
+        if partner.get("png"):
+            reader = ImageReader(io.BytesIO(partner["png"]))
+            iw, ih = reader.getSize()
+            scale = min(w / iw, height / ih)
+            dw, dh = iw * scale, ih * scale
+            c.drawImage(reader, bx + (w - dw) / 2, y + (height - dh) / 2, dw, dh, mask="auto")
+            continue
         c.setLineWidth(0.8)
         c.roundRect(bx, y, w, height, 1.5 * mm, stroke=1, fill=0)
-        lines = _lines(c, name, bold, size, w - 3 * mm)[:3]
+        lines = _lines(c, partner["name"], bold, size, w - 3 * mm)[:3]
         c.setFont(bold, size)
         for j, line in enumerate(lines):
             c.drawCentredString(bx + w / 2, y + height / 2 + (len(lines) / 2 - j - 0.8) * size * 1.15, line)
@@ -321,7 +340,9 @@ def card_pdf(db: Session, p: Passport, public_url: str) -> bytes:
                  "Scan to check. Compare with photo ID."):
         c.drawString(3 * mm, y, line)
         y -= 2.5 * mm
-    _endorsers(c, vm["endorsers"], 3 * mm, 3 * mm, left, 7 * mm, regular, bold, 4.5)
+    # the partners' logos as tall as the space under the text allows (7 to 11 mm)
+    strip = max(7 * mm, min(11 * mm, y - 3 * mm - 4 * mm))
+    _endorsers(c, vm["endorser_logos"], 3 * mm, 3 * mm, left, strip, regular, bold, 4.5)
     c.showPage()
     _card_back(c, vm, W, H, regular, bold)
     c.showPage()

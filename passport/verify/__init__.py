@@ -77,4 +77,4 @@ def _cli():
 plugin = Plugin(name="verify", requires=("certificates",), blueprint=bp, api_blueprint=_api_blueprint(),
                 cli=_cli(), setup=_setup, demo=_demo, description="Verify passports")
 
-from passport.verify import public_views, views  # noqa: E402,F401  (routes on ``bp``)
+from passport.verify import logo_views, public_views, views  # noqa: E402,F401  (routes on ``bp``)

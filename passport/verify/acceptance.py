@@ -3,9 +3,12 @@ passport states, through the core ledger, with provenance, and records any top-u
 
 Needs a ``valid`` passport (checked again on the server at the moment of acceptance) and matching names
 (or a recorded reason, such as a change of name seen on photo ID). The worker is either already on the
-organisation's staff, or is the holder of a passport issued here: accepting it is then how the
-organisation gains them (a membership made through ``create_membership(..., via="passport")``). A
-passport from another scheme names nobody here: add the person as a new record first.
+organisation's staff, or is someone new to it: hiring from one scan. The person presenting the passport
+is the organisation's consent and reason to know them: the membership is made through
+``create_membership(..., via="passport")``. For a passport issued by this service its holder (who
+already has a record here) joins as themselves; for a passport from another scheme a new person record
+is made from the passport's name. Either way the organisation learns nothing about them beyond what the
+passport says.
 """
 from __future__ import annotations
 
@@ -101,14 +104,37 @@ def training_options(facts: dict) -> list[dict]:
     return [m for m in (facts or {}).get("mandatory_training") or [] if m["in_date"]]
 
 
-def accept(db: Session, principal: Principal, s: trust.Settings, *, org_id: int, person_id: int, token: str,
+NEW = "new"  # the person choice for someone new to the organisation (hiring from the scan)
+
+
+def _new_person(data: dict, errors: dict) -> Person:
+    """A new person record (not yet added) from the hiring form: names as the passport gives them."""
+    from passport.core import validation as v
+
+    fields = {}
+    for key, label in (("given_name", "a first name"), ("family_name", "a last name")):
+        try:
+            fields[key] = v.check_text(data.get(key), label, 100)
+        except ValueError as exc:
+            errors[key] = str(exc)
+    job_role = (data.get("job_role") or "").strip() or None
+    if job_role is not None and job_role not in core_services.JOB_ROLE_CODES:
+        errors["job_role"] = "Choose a job role from the list."
+    return Person(**fields) if len(fields) == 2 else Person(given_name="", family_name="")
+
+
+def accept(db: Session, principal: Principal, s: trust.Settings, *, org_id: int, person_id: int | None, token: str,
            standards: list[int], categories: list[int], top_up: list[int], top_up_note: str = "",
            name_note: str = "", job_role: str | None = None, subjects: list[int] | None = None,
-           qualification: bool = False) -> Acceptance:
+           qualification: bool = False, new_person: dict | None = None) -> Acceptance:
     """Recognise a valid passport for a worker of ``org_id``: standard achievements and training records
     with provenance, the passport's in-date mandatory training (``subjects``: category codes) and its
     Level 2 Adult Social Care Certificate (``qualification``), plus the acceptance row (with any required
-    top-up). One acceptance per passport per organisation."""
+    top-up). One acceptance per passport per organisation.
+
+    ``new_person`` ({"given_name", "family_name", "job_role"}) hires someone new to the organisation from
+    the scan: the holder's own record for a passport issued here, else a new person record; they join
+    as a worker with that job role."""
     _require(db, principal, org_id)
     person = db.get(Person, person_id) if isinstance(person_id, int) and 0 < person_id < 2**63 else None
     result = services.check(db, s, token, channel="accept", org_id=org_id)
@@ -116,8 +142,17 @@ def accept(db: Session, principal: Principal, s: trust.Settings, *, org_id: int,
         raise ValidationError(f"Only a valid passport can be accepted. This one is: "
                               f"{services.RESULT_LABELS[result.state].lower()}. {result.reason}",
                               {"token": result.reason})
-    joins = person is None or not any(m.org_id == org_id for m in current_memberships(db, person.id))
-    if joins:
+    errors = {}
+    create = False
+    if new_person is not None:
+        person = passport_holder(db, s, result)
+        job_role = (new_person.get("job_role") or "").strip() or None
+        if person is None:  # from another scheme: a new record, named as the passport says
+            person, create = _new_person(new_person, errors), True
+        elif any(m.org_id == org_id for m in current_memberships(db, person.id)):
+            errors["person"] = "This person is already on your staff: choose them from the list."
+    joins = create or person is None or not any(m.org_id == org_id for m in current_memberships(db, person.id))
+    if joins and not create:
         holder = passport_holder(db, s, result)
         if holder is None or person is None or holder.id != person.id:
             # Same answer whoever the id belongs to: only the passport's own holder can join this way.
@@ -127,9 +162,9 @@ def accept(db: Session, principal: Principal, s: trust.Settings, *, org_id: int,
     facts, issuer = result.passport, result.issuer
     cc = facts["care_certificate"] or {}
     framework, met = cc.get("framework"), cc.get("standards_met", [])
-    errors = {}
     name_note = (name_note or "").strip()
-    if not names_match(person, facts["holder"]) and not name_note:
+    if not errors.get("given_name") and not errors.get("family_name") and not names_match(person, facts["holder"]) \
+            and not name_note:
         errors["name_note"] = (f"The passport is in the name of {facts['holder']['name']}, not {person.full_name}. "
                                "Check their photo ID. If the name has changed, say so here.")
     if set(standards) - set(met):
@@ -154,8 +189,13 @@ def accept(db: Session, principal: Principal, s: trust.Settings, *, org_id: int,
     issued = datetime.fromisoformat(facts["issued_at"].replace("Z", "+00:00"))
     done_on = date.fromisoformat(cc["awarded_on"]) if cc.get("awarded_on") else issued.date()
     who = principal.actor
-    provenance = (f"Recognised from passport {result.jti} issued by {issuer['name']} on {issued.date().isoformat()}, "
-                  f"accepted by {principal.person.full_name}")[:300]
+    provenance = (f"Recognised from passport {result.jti} issued by {issuer['name']} on "
+                  f"{issued.date().strftime('%-d %B %Y')}, accepted by {principal.person.full_name}")[:300]
+    if create:  # hired from the scan: the record exists because the person presented this passport
+        db.add(person)
+        db.flush()
+        audit.record(db, who, "person.create", "person", person.id, org_id=org_id, via="passport", jti=result.jti,
+                     iss=result.iss)
     row = Acceptance(org_id=org_id, person_id=person.id, iss=result.iss, jti=result.jti, issuer_name=issuer["name"][:200],
                      holder_name=facts["holder"]["name"][:201], passport_issued_at=issued, framework=framework,
                      standards_mask=sum(1 << (n - 1) for n in met), awarded_on=cc.get("awarded_on") and done_on,

@@ -158,7 +158,7 @@ def verify_batch():
 
 @api_bp.get("/trust")
 @api_doc("The trust data this service verifies with: the scheme, its own endorsers and every trusted issuer with "
-         "its own endorsers, key ids, key status and how old the keys are", auth=False, tags=["verify"])
+         "its own endorsers (with their logos' SHA-256 and address), key ids, key status and how old the keys are", auth=False, tags=["verify"])
 def trust_summary():
     s = settings()
     store = trust.trust_store(dbm.session, s)
@@ -166,6 +166,7 @@ def trust_summary():
     for i in sorted(store.issuers.values(), key=lambda x: (not x.own, x.name)):
         issuers.append({"iss": i.iss, "name": i.name, "own": i.own, "status_base": i.status_base,
                         "endorsers": list(i.endorsers),
+                        "logos": [{"name": n, **(i.logos.get(n) or {"sha256": None, "url": None})} for n in i.endorsers],
                         "keys_as_of": services.iso_or_none(i.as_of),
                         "keys": [{"kid": k.kid, "status": k.status, "nbf": k.nbf, "exp": k.exp} for k in i.keys.values()]})
     return jsonify({"scheme": store.scheme_name, "endorsers": store.endorsers, "issuers": issuers,

@@ -7,7 +7,8 @@
   to show;
 - a second scheme this one trusts, the Kennet Valley Care Passport, with its own endorsing partners, and
   a passport it issued (the link is saved to ``<instance>/demo/kennet-valley-passport.txt``): every
-  verifier shows it as endorsed by Kennet Valley's partners, never by this scheme's.
+  verifier shows it as endorsed by Kennet Valley's partners, never by this scheme's;
+- generated logos for every endorsing partner (ours and Kennet Valley's), in the signed trust data.
 """
 from __future__ import annotations
 
@@ -39,6 +40,19 @@ def load(db, ctx) -> None:
     except (KeyError, IndexError):  # a trimmed-down core demo: nothing to build on
         pass
     _other_scheme(db)
+    _logos(db)
+
+
+def _logos(db) -> None:
+    """Generated logos (passport.verify.demo_logos) for our partners and Kennet Valley's endorsers."""
+    from passport.verify import logos
+    from passport.verify.demo_logos import draw
+    from passport.verify.models import TrustedIssuer
+
+    other = db.scalar(sa.select(TrustedIssuer).where(TrustedIssuer.iss == OTHER_ISS))
+    for issuer_id in [None] + ([other.id] if other is not None else []):
+        for name in logos.endorsers_of(db, issuer_id):
+            logos.set_logo(db, None, issuer_id, name, draw(name))
 
 
 def _passport_of(db, person):

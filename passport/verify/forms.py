@@ -39,6 +39,9 @@ class ScanForm(FlaskForm):
 class AcceptForm(FlaskForm):
     token = HiddenField(validators=[DataRequired(), Length(max=20_000)])
     person = SelectField("Who is this?", coerce=str, validators=[DataRequired("Choose the person from your staff.")])
+    given_name = StringField("First name", validators=[Optional(), Length(max=100)])
+    family_name = StringField("Last name", validators=[Optional(), Length(max=100)])
+    job_role = SelectField("Job role here", coerce=str, validators=[Optional()])
     name_note = TextAreaField("If the name differs from our records, say why", validators=[Optional(), Length(max=500)])
     standards = MultiCheckboxField("Care Certificate standards to recognise", coerce=int, validators=[Optional()])
     categories = MultiCheckboxField("Training subjects to record", coerce=int, validators=[Optional()])
@@ -46,3 +49,11 @@ class AcceptForm(FlaskForm):
     qualification = BooleanField("Record their Level 2 Adult Social Care Certificate")
     top_up = MultiCheckboxField("Standards we require them to top up", coerce=int, validators=[Optional()])
     top_up_note = TextAreaField("Notes on the top-up", validators=[Optional(), Length(max=1000)])
+
+
+class LogoForm(FlaskForm):
+    """A scheme admin uploads one endorsing organisation's logo (PNG, JPEG or SVG)."""
+
+    issuer = HiddenField(validators=[DataRequired(), Length(max=20)])
+    endorser = HiddenField(validators=[DataRequired(), Length(max=200)])
+    logo = FileField("Logo (PNG, JPEG or SVG, up to 1 MB)")

@@ -166,3 +166,24 @@ class AcceptanceItem(Base):
     __table_args__ = (
         sa.CheckConstraint("(achievement_id IS NULL) <> (training_record_id IS NULL)", name="one_target"),
     )
+
+
+class EndorserLogo(Base):
+    """An endorsing partner's logo as a scheme admin uploaded it: always a PNG this service re-encoded
+    (SVG rendered to PNG, raster images re-drawn without metadata). ``issuer_id`` NULL is this scheme's
+    own partner (an endorsing organisation); otherwise an endorser recorded for that trusted issuer. Its
+    SHA-256 goes into the signed trust bundle; verifiers show the logo only when the bytes match."""
+
+    __tablename__ = "verify_endorser_logo"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("verify_trusted_issuer.id", ondelete="CASCADE"),
+                                                  index=True)
+    endorser_name: Mapped[str] = mapped_column(sa.String(200))
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    png: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    width: Mapped[int]
+    height: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_person.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("issuer_id", "endorser_name"),)

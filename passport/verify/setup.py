@@ -24,8 +24,20 @@ def _checks_section(person_id: int, **_kw) -> str:
     return render_template("verify/_checks.html", verify_checks=services.checks_for_person(dbm.session, person_id))
 
 
+def _endorsed_by(issuer: dict | None) -> list[dict]:
+    """For a server-side result's issuer: its endorsers with a logo address only when the stored logo
+    still matches the signed digest (``logos.verified``)."""
+    from passport.verify import logos
+
+    return logos.verified(dbm.session, issuer or {})
+
+
 def init_app(app: Flask) -> None:
-    from passport.verify import fastpath
+    from passport.certificates import presentation
+    from passport.verify import fastpath, logos
+
+    app.add_template_global(_endorsed_by, "endorsed_by")
+    presentation.set_logo_source(logos.own_partner_logos)
 
     fastpath.install(app)
     add_nav(app, "Check a passport", "verify.page", order=60)

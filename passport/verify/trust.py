@@ -284,6 +284,9 @@ def trust_store(db: Session, s: Settings, fresh: bool = False) -> TrustStore:
             keys = {}
         issuers[row.iss] = TrustedIssuer(iss=row.iss, name=row.name, keys=keys, status_base=row.status_base,
                                          as_of=_epoch(row.keys_as_of), endorsers=row.endorser_names)
+    from passport.verify import logos
+
+    logos.attach(db, s.public_url, issuers, s.public_url)
     store = TrustStore(issuers=issuers, scheme_name=info["name"], endorsers=info["endorsers"], as_of=None,
                        source="database")
     with _lock:

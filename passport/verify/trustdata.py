@@ -51,6 +51,8 @@ class TrustedIssuer:
     own: bool = False
     # The organisations that endorse *this issuer's* passports, from our trust data (never from a token).
     endorsers: list[str] = field(default_factory=list)
+    # Their logos, from our trust data: {endorser name: {"sha256": hex digest, "url": where to fetch it}}.
+    logos: dict[str, dict] = field(default_factory=dict)
 
 
 @dataclass
@@ -182,7 +184,28 @@ def encode_bits(bits: bytes) -> str:
 def issuer_entry(issuer: TrustedIssuer) -> dict:
     """An issuer as listed in a trust bundle."""
     return {"iss": issuer.iss, "name": issuer.name, "keys": [k.jwk for k in issuer.keys.values()],
-            "status_base": issuer.status_base, "endorsers": [{"name": n} for n in issuer.endorsers]}
+            "status_base": issuer.status_base, "endorsers": [_endorser_entry(issuer, n) for n in issuer.endorsers]}
+
+
+def _endorser_entry(issuer: TrustedIssuer, name: str) -> dict:
+    logo = issuer.logos.get(name)
+    return {"name": name, "logo": {"sha256": logo["sha256"], "url": logo["url"]}} if logo else {"name": name}
+
+
+def logos_from_entry(value) -> dict[str, dict]:
+    """The ``logo`` members ({"sha256", "url"}) of a bundle issuer's endorsers, by endorser name. A logo
+    that is malformed is left out (the endorser is still shown, by name); readers without logo support
+    ignore the member."""
+    out = {}
+    for item in value if isinstance(value, list) else []:
+        logo = item.get("logo") if isinstance(item, dict) else None
+        if not isinstance(logo, dict) or not isinstance(item.get("name"), str):
+            continue
+        sha, url = logo.get("sha256"), logo.get("url")
+        if isinstance(sha, str) and len(sha) == 64 and all(c in "0123456789abcdef" for c in sha) and \
+                isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 500:
+            out[item["name"].strip()] = {"sha256": sha, "url": url}
+    return out
 
 
 def endorsers_from_entry(value) -> list[str]:
@@ -234,6 +257,6 @@ def parse_bundle(jws: str, trust_keys: dict[str, TrustedKey]) -> TrustStore:
         issuers[entry["iss"]] = TrustedIssuer(
             iss=entry["iss"], name=str(entry.get("name") or entry["iss"]), keys=keys_from_jwks(entry.get("keys", [])),
             status_base=str(entry.get("status_base") or entry["iss"] + "/status"), as_of=iat,
-            endorsers=own_endorsers)
+            endorsers=own_endorsers, logos=logos_from_entry(entry.get("endorsers")) if version != 1 else {})
     return TrustStore(issuers=issuers, scheme_name=str(scheme.get("name", "")), endorsers=endorsers, as_of=iat,
                       expires_at=exp, source="bundle")

@@ -368,6 +368,7 @@ def _issuer_json(issuer: TrustedIssuer, store: TrustStore, kid: str | None) -> d
     """The issuer as our trust data describes it. Endorsers are the ones recorded for *this* issuer (our
     scheme's partners only for our own passports); nothing here comes from the token."""
     return {"iss": issuer.iss, "name": issuer.name, "trusted": True, "endorsers": list(issuer.endorsers),
+            "logos": [{"name": n, **(issuer.logos.get(n) or {"sha256": None, "url": None})} for n in issuer.endorsers],
             "scheme": store.scheme_name if issuer.own else issuer.name, "key_id": kid}
 
 

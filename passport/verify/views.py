@@ -8,6 +8,8 @@ from flask_login import login_required
 from passport import db as dbm
 from passport.core.access import is_scheme_admin, orgs_with_role
 from passport.core.auth import current_principal
+from passport.core import services as core_services
+from passport.core.catalogue_data import JOB_ROLES
 from passport.core.models import Organisation
 from passport.core.records import standards as cc_standards
 from passport.errors import ServiceError, ValidationError
@@ -125,14 +127,29 @@ def _org_or_404(org_id: int) -> Organisation:
     return org
 
 
+def _int(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
 def _accept_form(org_id: int, result, token: str, form: AcceptForm | None = None) -> AcceptForm:
     """The choices for step 2; a new form (``form`` None) is pre-filled with sensible defaults."""
     fresh = form is None
     form = form or AcceptForm(formdata=None, token=token)
-    people = acceptance.staff_choices(dbm.session, org_id, acceptance.passport_holder(dbm.session, settings(), result))
+    people = core_services.people_in_org(dbm.session, org_id)
     holder = (result.passport or {}).get("holder", {})
-    form.person.choices = choices([("", "Choose…")] + [(str(p.id), p.full_name + (
+    # Someone not on the staff list is hired from the scan, named as the passport names them and nothing
+    # more: for a passport issued here its holder's own record joins; otherwise a new record is made.
+    own_holder = acceptance.passport_holder(dbm.session, settings(), result)
+    new_label = f"{holder.get('name', 'The passport holder')} – new to your staff: add them from this passport"
+    if own_holder is None:
+        new_choice = [(acceptance.NEW, new_label)]
+    elif all(p.id != own_holder.id for p in people):
+        new_choice = [(str(own_holder.id), new_label)]
+    else:
+        new_choice = []
+    form.person.choices = choices([("", "Choose…")] + new_choice + [(str(p.id), p.full_name + (
         " (name matches)" if holder and acceptance.names_match(p, holder) else "")) for p in people])
+    form.job_role.choices = choices([("", "Not set")] + JOB_ROLES)
     cc = (result.passport or {}).get("care_certificate") or {}
     fw, met = cc.get("framework"), cc.get("standards_met", [])
     titles = {s.number: s.title for s in cc_standards(dbm.session, fw)} if fw else {}
@@ -151,8 +168,10 @@ def _accept_form(org_id: int, result, token: str, form: AcceptForm | None = None
                                      for m in training])
     if fresh:
         matches = [p for p in people if holder and acceptance.names_match(p, holder)]
-        if len(matches) == 1:
-            form.person.data = str(matches[0].id)
+        form.person.data = str(matches[0].id) if len(matches) == 1 else (
+            new_choice[0][0] if new_choice and not matches else "")
+        form.given_name.data, form.family_name.data = holder.get("given_name", ""), holder.get("family_name", "")
+        form.job_role.data = "care_worker"
         form.standards.data = list(met)
         form.categories.data = [c for _n, c, _ in cats]
         form.top_up.data = acceptance.default_top_up(dbm.session, fw)
@@ -203,13 +222,20 @@ def accept_confirm(org_id: int):
     _accept_form(org_id, result, token, form)
     if form.validate_on_submit():
         try:
-            row = acceptance.accept(dbm.session, p, settings(), org_id=org_id, person_id=int(form.person.data),
+            new = form.person.data == acceptance.NEW
+            joins = new or _int(form.person.data) not in {x.id for x in core_services.people_in_org(dbm.session, org_id)}
+            row = acceptance.accept(dbm.session, p, settings(), org_id=org_id,
+                                    person_id=None if new else _int(form.person.data),
+                                    new_person={"given_name": form.given_name.data, "family_name": form.family_name.data,
+                                                "job_role": form.job_role.data} if new else None,
                                     token=token, standards=form.standards.data or [],
                                     categories=form.categories.data or [], top_up=form.top_up.data or [],
                                     top_up_note=form.top_up_note.data, name_note=form.name_note.data,
-                                    subjects=form.subjects.data or [], qualification=bool(form.qualification.data))
+                                    subjects=form.subjects.data or [], qualification=bool(form.qualification.data),
+                                    job_role=form.job_role.data or None)
             dbm.session.commit()
-            flash(f"{row.person.full_name}'s passport has been accepted and their records added.", "info")
+            flash(f"{row.holder_name} is on your staff with the records their passport states." if joins else
+                  f"{row.person.full_name}'s passport has been accepted and their records added.", "info")
             return redirect(url_for(".acceptance_detail", acceptance_id=row.id))
         except ServiceError as exc:
             dbm.session.rollback()

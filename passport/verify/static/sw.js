@@ -1,5 +1,5 @@
 // Service worker for the verify page (scope /v): keeps the page, its code, the trust bundle, the trust key,
-// the JWKS and every status list it has fetched, so a passport can be checked with no signal.
+// the JWKS, every status list it has fetched and the partners' logos the trust bundle names, so a passport can be checked with no signal.
 // Page and code: network first with a short timeout, then the cache. Trust data and status lists: network
 // first, then the cache (the page shows how old they are). Nothing else is touched.
 "use strict";
@@ -58,6 +58,10 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(networkFirst(req, SHELL, "/v", NETWORK_TIMEOUT_MS));
   } else if (url.pathname.startsWith("/verify/static/") || url.pathname === "/v/manifest.webmanifest") {
     event.respondWith(caches.match(req).then((hit) => hit || networkFirst(req, SHELL, req, NETWORK_TIMEOUT_MS)));
+  } else if (url.pathname.startsWith("/v/logo/")) {
+    // partners' logos are addressed by their SHA-256 (the page checks it): once kept, kept with the trust data
+    event.respondWith(caches.open(DATA).then((c) => c.match(url.pathname).then((hit) => hit
+      || networkFirst(req, DATA, url.pathname, 10000))));
   } else if (DATA_URLS.includes(url.pathname) || url.pathname === "/v/status-list") {
     event.respondWith(networkFirst(req, DATA, url.pathname + url.search, 10000));
   }

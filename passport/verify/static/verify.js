@@ -329,7 +329,10 @@
 
   let trustPromise = null;
   function loadTrust() {
-    if (!trustPromise) trustPromise = buildTrust();
+    if (!trustPromise) {
+      trustPromise = buildTrust();
+      trustPromise.then(prefetchLogos, () => null);
+    }
     return trustPromise;
   }
   async function buildTrust() {
@@ -354,7 +357,8 @@
             : (Array.isArray(entry.endorsers) ? entry.endorsers : [])
               .map((e) => (e && typeof e.name === "string" ? e.name.trim() : "")).filter(Boolean);
           trust.issuers[entry.iss] = { iss: entry.iss, name: String(entry.name || entry.iss), keys: keysOf(entry.keys),
-            own: entry.iss === OWN_ISS, asOf: payload.iat, endorsers };
+            own: entry.iss === OWN_ISS, asOf: payload.iat, endorsers,
+            logos: version === 1 ? Object.create(null) : logosOf(entry.endorsers) };
         }
         trust.scheme = String(scheme.name || "");
         trust.asOf = isInt(payload.iat) ? payload.iat : null;
@@ -370,6 +374,68 @@
       if (trust.asOf === null) trust.offline = jwks.fromCache;
     }
     return trust;
+  }
+
+  // --- partners' logos: signed by digest in the trust bundle, shown only when the bytes match -------------
+  function logosOf(list) {
+    const out = Object.create(null);
+    for (const e of Array.isArray(list) ? list : []) {
+      const logo = e && e.logo;
+      if (!logo || typeof e.name !== "string" || typeof logo.sha256 !== "string" || typeof logo.url !== "string") continue;
+      if (!/^[0-9a-f]{64}$/.test(logo.sha256)) continue;
+      out[e.name.trim()] = { sha256: logo.sha256, url: logo.url };
+    }
+    return out;
+  }
+  const logoMemory = new Map();
+  function hex(buf) { return Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join(""); }
+  // A blob: URL for the logo only when its bytes hash to the signed SHA-256; null otherwise (never shown).
+  function verifiedLogo(item) {
+    if (!item || !item.sha256 || !item.url) return Promise.resolve(null);
+    if (!logoMemory.has(item.sha256)) {
+      logoMemory.set(item.sha256, (async () => {
+        let url;
+        try { url = new URL(item.url, location.href); } catch (e) { return null; }
+        if (url.origin !== location.origin) return null;  // same origin only (and the page's CSP says so)
+        const resp = await fetch(url.pathname, { credentials: "omit" });
+        if (!resp.ok) return null;
+        const bytes = await resp.arrayBuffer();
+        if (hex(await crypto.subtle.digest("SHA-256", bytes)) !== item.sha256) return null;
+        return URL.createObjectURL(new Blob([bytes], { type: "image/png" }));
+      })().catch(() => null));
+    }
+    return logoMemory.get(item.sha256);
+  }
+  function prefetchLogos(trust) {  // so the service worker keeps them with the trust data, for offline checks
+    for (const issuer of Object.values(trust.issuers)) {
+      for (const name of issuer.endorsers || []) verifiedLogo(issuer.logos && issuer.logos[name]);
+    }
+  }
+  let renderSerial = 0;
+  function renderEndorsed(r) {
+    const serial = ++renderSerial;
+    const block = $("endorsed-block"), list = $("endorsed-logos");
+    list.textContent = "";
+    const valid = r.passport && r.issuer && r.issuer.trusted && !(WORDING.not_current || []).includes(r.result)
+      && r.result !== "invalid" && r.result !== "untrusted_issuer";
+    const items = valid ? (r.issuer.logos || (r.issuer.endorsers || []).map((n) => ({ name: n }))) : [];
+    block.hidden = !items.length;
+    $("endorsers").hidden = items.length > 0;  // the logos (or names) below say it
+    for (const item of items) {
+      const li = document.createElement("li");
+      li.className = "vp-logo";
+      const name = document.createElement("span");
+      name.className = "vp-logo__name"; name.textContent = item.name;
+      li.appendChild(name);
+      list.appendChild(li);
+      verifiedLogo(item).then((src) => {
+        if (!src || serial !== renderSerial) return;
+        const img = document.createElement("img");
+        img.src = src; img.alt = item.name; img.className = "vp-logo__img";
+        img.dataset.sha256 = item.sha256;
+        li.replaceChildren(img);
+      });
+    }
   }
 
   const statusMemory = new Map();
@@ -450,6 +516,8 @@
     }
     // Endorsers: the ones our trust data records for THIS issuer (never the token, never another issuer's).
     const issuerJson = { iss: issuer.iss, name: issuer.name, trusted: true, endorsers: (issuer.endorsers || []).slice(),
+      logos: (issuer.endorsers || []).map((n) => Object.assign({ name: n, sha256: null, url: null },
+        issuer.logos && issuer.logos[n])),
       scheme: issuer.own ? trust.scheme : issuer.name, key_id: header.kid };
     const key = issuer.keys[header.kid];
     if (!key) return Object.assign(base, { issuer: issuerJson }, said("invalid", "unknown_key",
@@ -610,6 +678,7 @@
         ? `Endorsed by ${r.issuer.endorsers.join(", ")}${r.issuer.scheme && r.issuer.scheme !== r.issuer.name ? " in the " + r.issuer.scheme : ""}.`
         : "No endorsing organisations are recorded for this issuer.");
     }
+    renderEndorsed(r);
     const parts = [];
     if (r.status && r.status.as_of) {
       parts.push(`Information about withdrawn passports from ${formatDateTime(Date.parse(r.status.as_of) / 1000)}` +
