@@ -1,0 +1,2 @@
+import click
+group = click.Group("inspection")

@@ -1,0 +1,1 @@
+def load(db, ctx): pass
