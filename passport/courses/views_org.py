@@ -17,6 +17,7 @@ from passport.courses.forms import RenewalForm, RequirementsForm, SettingsForm, 
 from passport.courses.matrix import STATE_LABELS, job_role_label
 from passport.errors import ServiceError
 from passport.forms import choices
+from passport.plugins import contributions
 
 
 def _matrix_args() -> dict:
@@ -35,8 +36,11 @@ def matrix(org_id: int):
     m = mx.home_matrix(dbm.session, current_principal(), org_id, **args)
     all_subjects = mx.home_matrix(dbm.session, current_principal(), org_id, window=args["window"]).subjects \
         if args["category"] else m.subjects
+    # Other plugins may add a column (kind "matrix_column", see passport.plugins.contribute).
+    extra_columns = [fn(dbm.session, org_id, [r.person.id for r in m.rows], m.on)
+                     for _name, fn in contributions(current_app, "matrix_column")]
     return render_template("courses/matrix.html", m=m, args=args, labels=STATE_LABELS, role_label=job_role_label,
-                           job_roles=sorted({r for r in rq.requirements_by_role(dbm.session, org_id)}),
+                           extra_columns=extra_columns, job_roles=sorted({r for r in rq.requirements_by_role(dbm.session, org_id)}),
                            all_subjects=all_subjects, print_view=request.args.get("print") == "1")
 
 

@@ -4,7 +4,8 @@ from flask import Blueprint
 
 from passport.plugins import Plugin
 
-bp = Blueprint("inspection", __name__, url_prefix="/inspection", template_folder="templates")
+bp = Blueprint("inspection", __name__, url_prefix="/inspection", template_folder="templates",
+               static_folder="static", static_url_path="/static")
 # The rota check lives at /api/v1/rota/check (the path the issue and rota suppliers use), so this blueprint
 # is mounted at /api/v1 itself rather than /api/v1/inspection.
 api_bp = Blueprint("inspection_api", __name__, url_prefix="/api/v1")
