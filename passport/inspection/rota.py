@@ -204,9 +204,9 @@ def _parse(db: Session, principal: Principal, rows) -> tuple[list[Assignment], d
     # Refuse people the home has no reason to see: members first (one query), then the visibility rules.
     if out:
         on = min(a.start_day for a in out)
-        members = set(db.execute(sa.select(Membership.person_id, Membership.org_id).where(
+        members = set(tuple(r) for r in db.execute(sa.select(Membership.person_id, Membership.org_id).where(
             Membership.person_id.in_({a.person_id for a in out}), Membership.org_id.in_({a.home_id for a in out}),
-            Membership.start_date <= on, sa.or_(Membership.end_date.is_(None), Membership.end_date >= on))).tuples())
+            Membership.start_date <= on, sa.or_(Membership.end_date.is_(None), Membership.end_date >= on))).all())
         seen: dict[tuple[int, int], bool] = {}
         kept = []
         for a in out:
