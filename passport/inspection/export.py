@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Callable, Iterable
 
 import sqlalchemy as sa
-from flask import render_template
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from passport import audit
@@ -75,7 +75,9 @@ def build_archive(db: Session, person_id: int, parts: Iterable[tuple[str, Part]]
     gathered = {name: fn(db, person_id) for name, fn in parts}
     data = {"prepared_at": at.isoformat(), "subject": {"id": person.id, "name": person.full_name},
             "parts": gathered}
-    html = render_template("inspection/export_summary.html", data=data, person=person, prepared=format_uk(at))
+    # The summary is a file, not a page: render without the request's context processors (no URLs in it).
+    html = current_app.jinja_env.get_template("inspection/export_summary.html").render(
+        data=data, person=person, prepared=format_uk(at))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("data.json", json.dumps(data, indent=2, ensure_ascii=False, default=str))
