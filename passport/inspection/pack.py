@@ -225,7 +225,7 @@ def _pdf_text(value) -> str:
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render_pdf(pack: Pack) -> bytes:
+def render_pdf(pack: Pack, compress: bool = True) -> bytes:
     """A4 landscape; the home, the date the figures are as at, when it was produced and the sources are
     printed at the foot of every page."""
     from reportlab.lib import colors
@@ -238,7 +238,7 @@ def render_pdf(pack: Pack) -> bytes:
     size = landscape(A4)
     doc = SimpleDocTemplate(buf, pagesize=size, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
                             bottomMargin=20 * mm, title=f"Evidence pack – {pack.org.name}",
-                            author="Care training passport")
+                            author="Care training passport", pageCompression=1 if compress else 0)
     styles = getSampleStyleSheet()
     small = styles["BodyText"].clone("small", fontSize=7.5, leading=9)
     head = styles["Heading2"].clone("h2", fontSize=12, leading=14, spaceBefore=6)
@@ -257,8 +257,11 @@ def render_pdf(pack: Pack) -> bytes:
         if s["rows"]:
             data = [[Paragraph(f"<b>{_pdf_text(c)}</b>", small) for c in s["columns"]]]
             data += [[Paragraph(_pdf_text(v), small) for v in row] for row in s["rows"]]
-            col = width / len(s["columns"])
-            story.append(Table(data, colWidths=[col] * len(s["columns"]), repeatRows=1, style=TableStyle([
+            # columns share the width by how much they hold (a long list of gaps gets room, a count does not)
+            weight = [min(max([len(str(c))] + [len(str(r[i])) for r in s["rows"]]), 80) + 6
+                      for i, c in enumerate(s["columns"])]
+            widths = [width * w / sum(weight) for w in weight]
+            story.append(Table(data, colWidths=widths, repeatRows=1, style=TableStyle([
                 ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#aeb7bd")),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edee")),
                 ("VALIGN", (0, 0), (-1, -1), "TOP")])))
