@@ -99,14 +99,11 @@ class Assignment:
     tasks: list[tuple[Task, str | None]] = field(default_factory=list)
     reasons: list[tuple[str, str]] = field(default_factory=list)  # (rule, message)
     job_role: str | None = None
+    start_day: date = field(init=False)
+    end_day: date = field(init=False)
 
-    @property
-    def start_day(self) -> date:
-        return to_uk(self.start).date()
-
-    @property
-    def end_day(self) -> date:
-        return to_uk(self.end).date()
+    def __post_init__(self) -> None:
+        self.start_day, self.end_day = to_uk(self.start).date(), to_uk(self.end).date()
 
 
 def _int_id(value) -> int | None:
@@ -130,6 +127,7 @@ def _when(value) -> datetime | None:
 def _parse(db: Session, principal: Principal, rows) -> tuple[list[Assignment], dict[int, dict]]:
     errors: dict[int, dict] = {}
     raw: list[tuple[int, dict]] = []
+    times: dict[int, tuple] = {}
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             errors[i] = {"row": "Each assignment must be a JSON object."}
@@ -144,6 +142,7 @@ def _parse(db: Session, principal: Principal, rows) -> tuple[list[Assignment], d
         elif wid is None and (not isinstance(uwid, str) or not uwid.strip() or len(uwid) > 50):
             e["worker_id"] = "Give worker_id (our id) or unique_worker_id (the home's own worker id)."
         start, end = _when(row.get("start")), _when(row.get("end"))
+        times[i] = (start, end)
         if start is None:
             e["start"] = "Give the shift start as an ISO 8601 date and time, e.g. 2026-12-07T08:00:00+00:00."
         if end is None:
@@ -200,7 +199,7 @@ def _parse(db: Session, principal: Principal, rows) -> tuple[list[Assignment], d
         if e:
             errors[i] = e
             continue
-        out.append(Assignment(i, pid, home, _when(r["start"]), _when(r["end"]), items))
+        out.append(Assignment(i, pid, home, *times[i], items))
     # Refuse people the home has no reason to see: members first (one query), then the visibility rules.
     if out:
         on = min(a.start_day for a in out)
@@ -287,14 +286,17 @@ def _competence(db: Session, items: list[Assignment]) -> None:
     people = {a.person_id for a in wanted}
     task_ids = {t.id for a in wanted for t, _ in a.tasks}
     first_day, first_at = min(a.start_day for a in wanted), min(a.start for a in wanted)
-    comps: dict[tuple[int, int], list[Competency]] = {}
-    for c in db.scalars(sa.select(Competency).where(
+    comps: dict[tuple[int, int], list] = {}
+    for c in db.execute(sa.select(Competency.id, Competency.worker_id, Competency.task_id, Competency.valid_from,
+                                  Competency.valid_until, Competency.ended_at).where(
             Competency.worker_id.in_(people), Competency.task_id.in_(task_ids), Competency.valid_until >= first_day,
             sa.or_(Competency.ended_at.is_(None), Competency.ended_at > first_at))):
         comps.setdefault((c.worker_id, c.task_id), []).append(c)
-    dels: dict[tuple[int, int, int, str], list[Delegation]] = {}
+    dels: dict[tuple[int, int, int, str], list] = {}
     if any(r for a in wanted for _, r in a.tasks):
-        for d in db.scalars(sa.select(Delegation).where(
+        for d in db.execute(sa.select(Delegation.worker_id, Delegation.task_id, Delegation.org_id,
+                                      Delegation.resident_ref, Delegation.competency_id, Delegation.start_date,
+                                      Delegation.ended_at).where(
                 Delegation.worker_id.in_(people), Delegation.task_id.in_(task_ids),
                 Delegation.org_id.in_({a.home_id for a in wanted}),
                 sa.or_(Delegation.ended_at.is_(None), Delegation.ended_at > first_at))):
@@ -324,7 +326,7 @@ def _competence(db: Session, items: list[Assignment]) -> None:
                                   f"lapses on {format_date(when.date())}, during the shift."))
 
 
-def _lapses(c: Competency, d: Delegation | None) -> datetime:
+def _lapses(c, d) -> datetime:
     """The moment the competence (and the delegation on it) stops counting."""
     end_of_valid = datetime.combine(c.valid_until + timedelta(days=1), datetime.min.time(), UK).astimezone(timezone.utc)
     ends = [end_of_valid] + [x for x in (c.ended_at, d.ended_at if d else None) if x is not None]

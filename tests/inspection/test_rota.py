@@ -195,3 +195,23 @@ def test_openapi_documents_the_rota_check(client):
     assert schema["required"] == ["assignments"]
     assert set(schema["properties"]["assignments"]["items"]["properties"]) >= {
         "worker_id", "unique_worker_id", "home_id", "start", "end", "tasks"}
+
+
+def test_the_example_client_reads_a_csv_rota(client, db, world, ready, api_token, tmp_path):
+    import importlib.util
+    import os
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "rota_check_client.py")
+    spec = importlib.util.spec_from_file_location("rota_check_client", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    start, end = shift()
+    csv_file = tmp_path / "rota.csv"
+    csv_file.write_text("worker_id,home_id,start,end,task,resident\n"
+                        f"{world.worker.id},{world.home.id},{start},{end},,\n"
+                        f"{world.worker2.id},{world.home.id},{start},{end},pressure_area_care,\n", encoding="utf-8")
+    assignments = mod.read_rota(str(csv_file))
+    assert assignments[1]["tasks"] == [{"task": "pressure_area_care", "resident": None}]
+    resp = client.post("/api/v1/rota/check", json={"assignments": assignments},
+                       headers=api_token(world.manager, world.home.id, "registered_manager"))
+    assert [r["result"] for r in resp.json["results"]] == ["ok", "block"]
