@@ -251,3 +251,34 @@ def reissue(kid):
     click.echo(f"Re-issued {count} passports.")
     for pid, reason in skipped:
         click.echo(f"Not re-issued: passport {pid}: {reason}", err=True)
+
+
+@group.command("subjects")
+@click.option("--set", "codes", help="Comma-separated ASC-WDS category codes passports state, e.g. 6,7,10,20.")
+@click.option("--default", "use_default", is_flag=True, help="Go back to Skills for Care's core and mandatory subjects.")
+@with_appcontext
+def subjects(codes, use_default):
+    """Show or set which mandatory training subjects passports state (the scheme's setting). Passports
+    issued from now on follow it; existing ones are not changed."""
+    from passport.certificates import services
+    from passport.core.catalogue_data import category_by_code
+
+    try:
+        if codes is not None or use_default:
+            if codes is not None and use_default:
+                raise click.ClickException("Give either --set or --default, not both.")
+            try:
+                chosen = None if use_default else [int(c) for c in codes.split(",") if c.strip()]
+            except ValueError:
+                raise click.ClickException("--set takes category codes separated by commas, like 6,7,10.") from None
+            services.set_passport_subjects(dbm.session, None, chosen, actor=ACTOR)
+            dbm.session.commit()
+        current = services.passport_subject_codes(dbm.session)
+    except ServiceError as exc:
+        _fail(exc)
+    for code in current:
+        try:
+            name = category_by_code(code)["name"]
+        except KeyError:
+            name = "(unknown category)"
+        click.echo(f"{code:>3}  {name}")

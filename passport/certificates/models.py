@@ -133,7 +133,7 @@ class Passport(Base):
         sa.CheckConstraint("status_index >= 0", name="status_index"),
         sa.CheckConstraint("standards_mask >= 0", name="standards_mask"),
         sa.CheckConstraint("framework IS NULL OR " + _in("framework", ("2015", "2025")), name="framework"),
-        sa.CheckConstraint(_in("qr_mode", ("byte", "numeric")), name="qr_mode"),
+        sa.CheckConstraint(_in("qr_mode", ("byte", "numeric", "packed")), name="qr_mode"),
         sa.CheckConstraint("qr_version BETWEEN 1 AND 22", name="qr_version"),
         sa.CheckConstraint(_in("issue_reason", ISSUE_REASONS), name="issue_reason"),
         sa.CheckConstraint("expires_at > issued_at", name="expiry"),
@@ -155,6 +155,26 @@ class Passport(Base):
     @property
     def claims(self) -> dict:
         return json.loads(self.claims_json)
+
+    @property
+    def subjects(self) -> list[list]:
+        """In-date mandatory training as stated: ``[[category code, completed ISO, expires ISO or None]]``
+        (version-1 passports state none)."""
+        from passport.certificates.wire import from_day
+
+        c = self.claims
+        if c.get("v") != 2:
+            return []
+        return [[m[0], from_day(m[1]).isoformat(), from_day(m[2]).isoformat() if len(m) > 2 else None]
+                for m in c.get("ms", [])]
+
+    @property
+    def qualification(self) -> list | None:
+        """``[awarding organisation, qualification number, achieved ISO]`` when stated."""
+        from passport.certificates.wire import from_day
+
+        q = self.claims.get("q")
+        return None if not q else [q[0], q[1], from_day(q[2]).isoformat()]
 
     @property
     def full_name(self) -> str:

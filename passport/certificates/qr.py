@@ -1,11 +1,14 @@
-"""QR codes for passport tokens: the text, the size rule, and PNG/SVG images.
+"""QR codes for passport tokens: the text, the size rule, and PNG/SVG images (drawn with segno).
 
-The QR holds ``<PUBLIC_URL>/v#<compact JWS>`` at error correction Q, version 22 or lower. When the
-whole text in byte mode would need a version above 20 (a full Care Certificate plus delegated
-competencies) and digits need a smaller one, the JWS is written as SMART Health Card digit pairs
-(each character c -> ord(c) - 45, two digits) in a numeric-mode segment after the byte-mode URL
-prefix: about 20% more capacity. The fragment is then all digits; ``token_from_qr_text`` (and the
-verify plugin) turn either form back into the JWS.
+The QR holds ``<PUBLIC_URL>/v#...`` at error correction Q, version 22 or lower, in one of three forms
+(docs/token-format.md):
+
+- ``packed`` (version-2 tokens): ``p`` then the token packed as binary and written as decimal digits
+  (``passport.certificates.wire``) in a numeric-mode segment: the smallest code by far;
+- ``byte``: the compact JWS itself in the fragment;
+- ``numeric``: the JWS as SMART Health Card digit pairs (each character c -> ord(c) - 45).
+
+``token_from_qr_text`` (and the verify plugin) turn any form back into the JWS.
 """
 from __future__ import annotations
 
@@ -13,13 +16,16 @@ import functools
 import io
 import re
 
-import qrcode
-import qrcode.image.svg
-from qrcode.util import MODE_8BIT_BYTE, MODE_NUMBER, QRData
+import segno
+from segno import consts as _c, encoder as _enc
+
+from passport.certificates import wire
 
 MAX_VERSION = 22
-ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_Q
+ERROR_CORRECTION = "q"
 QUIET_ZONE = 4  # modules
+PREFERRED_BYTE_VERSION = 20
+MODES = ("packed", "byte", "numeric")
 _JWS_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 
 
@@ -29,6 +35,10 @@ class QRTooLarge(ValueError):
 
 def prefix(public_url: str) -> str:
     return public_url.rstrip("/") + "/v#"
+
+
+def _iss(public_url: str) -> str:
+    return public_url.rstrip("/")
 
 
 def to_digits(jws: str) -> str:
@@ -48,15 +58,32 @@ def from_digits(digits: str) -> str:
     return "".join(out)
 
 
+def _segments(jws: str, public_url: str, mode: str) -> list[tuple[str, int]]:
+    if mode == "packed":
+        digits = wire.to_digits(wire.pack(jws, _iss(public_url)))
+        return [(prefix(public_url) + wire.PACKED_MARK, _c.MODE_BYTE), (digits, _c.MODE_NUMERIC)]
+    if mode == "byte":
+        return [(prefix(public_url) + jws, _c.MODE_BYTE)]
+    if mode == "numeric":
+        return [(prefix(public_url), _c.MODE_BYTE), (to_digits(jws), _c.MODE_NUMERIC)]
+    raise ValueError(f"unknown QR mode {mode!r}")
+
+
 def qr_text(jws: str, public_url: str, mode: str) -> str:
-    """The text a reader gets from the QR: the verify URL with the token (or its digits) as fragment."""
-    return prefix(public_url) + (jws if mode == "byte" else to_digits(jws))
+    """The text a reader gets from the QR: the verify URL with the token (in the chosen form) as fragment."""
+    return "".join(text for text, _ in _segments(jws, public_url, mode))
 
 
 def token_from_qr_text(text: str) -> str:
-    """The compact JWS from scanned QR text: ``.../v#<JWS>``, ``.../v#<digits>``, a bare JWS or digits."""
+    """The compact JWS from scanned QR text: ``.../v#p<digits>``, ``.../v#<JWS>``, ``.../v#<digits>``, a
+    bare JWS or digits."""
     frag = text.split("#", 1)[1] if "#" in text else text
     frag = frag.strip()
+    if frag.startswith(wire.PACKED_MARK) and frag[1:].isdigit():
+        try:
+            return wire.jws_from_fragment(frag, wire.iss_of_link(text))
+        except wire.WireError as exc:
+            raise ValueError(str(exc)) from None
     if frag.isdigit():
         frag = from_digits(frag)
     if not _JWS_RE.match(frag):
@@ -64,45 +91,40 @@ def token_from_qr_text(text: str) -> str:
     return frag
 
 
-def _build(jws: str, public_url: str, mode: str) -> qrcode.QRCode:
-    q = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=QUIET_ZONE, box_size=10)
-    if mode == "byte":
-        q.add_data(QRData((prefix(public_url) + jws).encode("utf-8"), mode=MODE_8BIT_BYTE))
-    else:
-        q.add_data(QRData(prefix(public_url).encode("utf-8"), mode=MODE_8BIT_BYTE))
-        q.add_data(QRData(to_digits(jws), mode=MODE_NUMBER))
-    return q
-
-
-def fit(jws: str, public_url: str) -> tuple[str, int]:
-    """Choose the encoding and return ``(mode, version)`` without drawing anything (cheap).
-
-    Byte mode (the plain JWS in the fragment, as in docs/token-format.md) while it fits version 20;
-    beyond that whichever mode needs the smaller version (byte on a tie), so dense passports stay easy
-    to scan. Raises QRTooLarge when neither fits version 22."""
-    if not jws.isascii():
-        raise ValueError("a compact JWS is ASCII")
-    return _fit_lengths(len(prefix(public_url).encode("utf-8")), len(jws))
-
-
-PREFERRED_BYTE_VERSION = 20
-
-
-def _version(jws_len: int, prefix_len: int, mode: str) -> int | None:
+@functools.lru_cache(maxsize=8192)
+def _version_for(shape: tuple) -> int | None:
+    """The smallest version (any, up to 40) for segments of these (mode, length) pairs at level Q."""
+    segs = _enc.prepare_data([("1" * n if m == _c.MODE_NUMERIC else "a" * n, m) for m, n in shape], None, None)
     try:
-        return _build("a" * jws_len, "h" * (prefix_len - 3), mode).best_fit()
-    except qrcode.exceptions.DataOverflowError:
+        return _enc.find_version(segs, _c.ERROR_LEVEL_Q, False, False)
+    except (ValueError, _enc.DataOverflowError):
         return None
 
 
-@functools.lru_cache(maxsize=4096)
-def _fit_lengths(prefix_len: int, jws_len: int) -> tuple[str, int]:
-    # The version depends only on the lengths (ASCII JWS), so the answer is computed once per pair.
-    byte = _version(jws_len, prefix_len, "byte")
+def _version(jws: str, public_url: str, mode: str) -> int | None:
+    try:
+        segs = _segments(jws, public_url, mode)
+    except wire.WireError:
+        return None
+    return _version_for(tuple((m, len(t.encode("utf-8")) if m == _c.MODE_BYTE else len(t)) for t, m in segs))
+
+
+def fit(jws: str, public_url: str) -> tuple[str, int]:
+    """Choose the form and return ``(mode, version)`` without drawing anything (cheap).
+
+    The packed form for version-2 tokens; otherwise byte mode while it fits version 20, beyond that
+    whichever mode needs the smaller version (byte on a tie). Raises QRTooLarge when nothing fits 22."""
+    if not jws.isascii():
+        raise ValueError("a compact JWS is ASCII")
+    packed = _version(jws, public_url, "packed")
+    if packed is not None and packed <= MAX_VERSION:
+        return "packed", packed
+    byte = _version(jws, public_url, "byte")
     if byte is not None and byte <= PREFERRED_BYTE_VERSION:
         return "byte", byte
-    numeric = _version(jws_len, prefix_len, "numeric")
-    options = [(v, i, m) for i, (m, v) in enumerate((("byte", byte), ("numeric", numeric))) if v is not None]
+    numeric = _version(jws, public_url, "numeric")
+    options = [(v, i, m) for i, (m, v) in enumerate((("byte", byte), ("numeric", numeric), ("packed", packed)))
+               if v is not None]
     if options:
         version, _, mode = min(options)
         if version <= MAX_VERSION:
@@ -112,34 +134,35 @@ def _fit_lengths(prefix_len: int, jws_len: int) -> tuple[str, int]:
                      "so it still scans when printed at 4 cm.")
 
 
-def make(jws: str, public_url: str, mode: str, version: int) -> qrcode.QRCode:
-    q = _build(jws, public_url, mode)
-    q.version = version
-    q.make(fit=False)
-    return q
+def make(jws: str, public_url: str, mode: str, version: int) -> segno.QRCode:
+    return segno.make(_segments(jws, public_url, mode), error=ERROR_CORRECTION, version=version, micro=False,
+                      boost_error=False)
 
 
 def png(jws: str, public_url: str, mode: str, version: int, box_size: int = 8) -> bytes:
-    """The QR as a black-on-white PNG with a 4-module quiet zone."""
-    q = make(jws, public_url, mode, version)
-    q.box_size = box_size
-    img = q.make_image(fill_color="black", back_color="white")
+    """The QR as a black-on-white 1-bit PNG with a 4-module quiet zone. segno chooses the mask; Pillow
+    scales and writes the image (in C: about a third of the time segno's own PNG writer takes)."""
+    from PIL import Image
+
+    rows = make(jws, public_url, mode, version).matrix
+    n = len(rows) + 2 * QUIET_ZONE
+    pad = bytes([255]) * QUIET_ZONE
+    margin = bytes([255]) * n * QUIET_ZONE  # the quiet zone's full rows above and below
+    raw = margin + b"".join(pad + bytes(0 if v else 255 for v in row) + pad for row in rows) + margin
+    img = Image.frombytes("L", (n, n), raw).resize((n * box_size, n * box_size), Image.NEAREST).convert("1")
     buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=False)
+    img.save(buf, format="PNG")
     return buf.getvalue()
 
 
 def svg(jws: str, public_url: str, mode: str, version: int) -> bytes:
     """The QR as a single-path SVG (scales to any print size) with a 4-module quiet zone."""
-    q = make(jws, public_url, mode, version)
-    img = q.make_image(image_factory=qrcode.image.svg.SvgPathFillImage)
     buf = io.BytesIO()
-    img.save(buf)
+    make(jws, public_url, mode, version).save(buf, kind="svg", border=QUIET_ZONE, xmldecl=True, svgns=True,
+                                              title="Passport QR code")
     return buf.getvalue()
 
 
 def matrix(jws: str, public_url: str, mode: str, version: int) -> list[list[bool]]:
     """The module matrix without the quiet zone (for drawing into PDFs)."""
-    q = make(jws, public_url, mode, version)
-    q.border = 0
-    return q.get_matrix()
+    return [[bool(v) for v in row] for row in make(jws, public_url, mode, version).matrix]

@@ -150,6 +150,7 @@ def _draw_qr(c, p: Passport, public_url: str, x: float, y: float, size: float) -
 
 
 def _lines(c, text: str, font: str, size: float, width: float) -> list[str]:
+    """``text`` wrapped at word boundaries to ``width`` (``c`` is unused; kept for callers)."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     lines, cur = [], ""
@@ -194,9 +195,11 @@ def a4_pdf(db: Session, p: Passport, public_url: str) -> bytes:
         y -= 6 * mm
     y -= 2 * mm
     c.setFont(regular, 8.5)
-    half = (len(vm["standards"]) + 1) // 2  # two columns
+    # a complete certificate is said in one line; otherwise the standards met are listed
+    standards = [] if p.awarded_on and vm["subjects"] else vm["standards"]
+    half = (len(standards) + 1) // 2  # two columns
     col_w = (W - 2 * M) / 2
-    for i, (n, title) in enumerate(vm["standards"]):
+    for i, (n, title) in enumerate(standards):
         col, row = divmod(i, half)
         c.drawString(M + col * col_w, y - row * 4.4 * mm, _fit(f"{n}. {title}", regular, 8.5, col_w - 3 * mm))
     y -= half * 4.4 * mm
@@ -212,6 +215,7 @@ def a4_pdf(db: Session, p: Passport, public_url: str) -> bytes:
                 c.drawString(M + (4 * mm if j else 0), y, line)
                 y -= 4.2 * mm
             y -= 0.6 * mm
+    y = _a4_training(c, vm, M, y, W - 2 * M, regular, bold)
     qy = 48 * mm  # above the endorsers; the QR shrinks (never below 42 mm) if the facts run long
     qr_size = max(42 * mm, min(60 * mm, y - 6 * mm - qy))
     qx = W - M - qr_size
@@ -272,10 +276,15 @@ def card_pdf(db: Session, p: Passport, public_url: str) -> bytes:
     c.drawString(3 * mm, H - 6 * mm, "Care training passport")
     c.setFillColorRGB(0, 0, 0)
     y = H - 11 * mm
-    c.setFont(bold, 9)
-    for line in _lines(c, vm["name"], bold, 9, left)[:3]:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    name_size = 9.0  # smaller type for a long name, so no word runs into the QR's quiet zone
+    while name_size > 5 and max(stringWidth(w, bold, name_size) for w in vm["name"].split()) > left - 2 * mm:
+        name_size -= 0.5
+    c.setFont(bold, name_size)
+    for line in _lines(c, vm["name"], bold, name_size, left - 2 * mm)[:3]:
         c.drawString(3 * mm, y, line)
-        y -= 3.8 * mm
+        y -= name_size * 0.42 * mm
     c.setFont(regular, 5.5)
     for line in _lines(c, vm["cc_line"], regular, 5.5, left)[:3]:
         c.drawString(3 * mm, y, line)
@@ -293,35 +302,90 @@ def card_pdf(db: Session, p: Passport, public_url: str) -> bytes:
         y -= 2.5 * mm
     _endorsers(c, vm["endorsers"], 3 * mm, 3 * mm, left, 7 * mm, regular, bold, 4.5)
     c.showPage()
-    c.setFont(bold, 7)
-    c.drawString(3 * mm, H - 5 * mm, vm["name"][:60])
-    c.setFont(regular, 5.5)
-    y = H - 8.5 * mm
-    c.drawString(3 * mm, y, vm["cc_line"][:90])
-    y -= 3.5 * mm
-    if vm["competencies"]:
-        c.setFont(bold, 5.5)
-        c.drawString(3 * mm, y, "Delegated healthcare tasks")
-        y -= 2.6 * mm
-        c.setFont(regular, 5)
-        from reportlab.pdfbase.pdfmetrics import stringWidth
-
-        for comp in vm["competencies"]:
-            suffix = f" – {comp['level_label'].lower()} – until {comp['valid_until'].strftime('%-d %b %Y')}"
-            room = W - 6 * mm - stringWidth(suffix, regular, 5)
-            c.drawString(3 * mm, y, _fit(short_task(comp["name"]), regular, 5, room) + suffix)
-            y -= 2.3 * mm
-    y -= 1 * mm
-    c.setFont(regular, 5.5)
-    for line in _lines(c, f"Issued by {vm['issuer']} on {vm['issued_on'].strftime('%-d %b %Y')}", regular, 5.5,
-                       W - 6 * mm)[:2]:
-        c.drawString(3 * mm, y, line)
-        y -= 2.5 * mm
-    c.setFont(regular, 4.5)
-    c.drawString(3 * mm, 3 * mm, "Check it: scan the QR code on the front with a phone camera.")
+    _card_back(c, vm, W, H, regular, bold)
     c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def _text(c, x: float, y: float, text: str, font: str, size: float) -> None:
+    """Every piece of text on the card back and the training sections goes through here."""
+    c.setFont(font, size)
+    c.drawString(x, y, text)
+
+
+def _a4_training(c, vm: dict, x: float, y: float, width: float, regular: str, bold: str) -> float:
+    """Mandatory training (two columns, with dates) and the qualification on the A4 sheet; returns the new y."""
+    from reportlab.lib.units import mm
+
+    if vm["subjects"]:
+        y -= 3 * mm
+        _text(c, x, y, "Mandatory training (in date when issued)", bold, 12)
+        y -= 5.5 * mm
+        half = (len(vm["subjects"]) + 1) // 2
+        col_w = width / 2
+        cells = []
+        for m in vm["subjects"]:
+            until = f" – {m['expires_on'].strftime('%-d %b %Y')}" if m["expires_on"] else ""
+            cells.append(_lines(None, f"{m['name']}: {m['completed_on'].strftime('%-d %b %Y')}{until}", regular, 8,
+                                col_w - 3 * mm))
+        for row in range(half):  # each row as tall as its longer cell: nothing is cut
+            pair = [cells[row]] + ([cells[row + half]] if row + half < len(cells) else [])
+            for col, lines in enumerate(pair):
+                for j, line in enumerate(lines):
+                    _text(c, x + col * col_w + (3 * mm if j else 0), y - j * 3.4 * mm, line, regular, 8)
+            y -= max(len(ls) for ls in pair) * 3.4 * mm + 0.8 * mm
+    if vm["qualification"]:
+        q = vm["qualification"]
+        y -= 2 * mm
+        for line in _lines(None, f"{q['title']}: {q['awarding_organisation']} {q['qualification_number']}, achieved "
+                                 f"{q['achieved_on'].strftime('%-d %B %Y')}", regular, 9, width):
+            _text(c, x, y, line, regular, 9)
+            y -= 4.4 * mm
+    return y
+
+
+def _card_back_lines(vm: dict, size: float, width: float, regular: str, bold: str) -> list[tuple[str, str, float]]:
+    """The card back as (text, font, line height) at font ``size``: tasks and subjects with dates,
+    wrapped (never cut), then the qualification, the issuer and how to check."""
+    out = [(vm["name"], bold, size * 1.5)]
+    lead = size * 1.25
+    if vm["competencies"]:
+        out.append(("Delegated healthcare tasks", bold, lead))
+        for comp in vm["competencies"]:
+            text = f"{comp['name']} – {comp['level_label'].lower()}, until {comp['valid_until'].strftime('%-d %b %Y')}"
+            out += [(line, regular, lead) for line in _lines(None, text, regular, size, width)]
+    if vm["subjects"]:
+        out.append(("Mandatory training: completed, in date until", bold, lead))
+        items = [f"{m['name']} {m['completed_on'].strftime('%-d %b %y')}"
+                 + (f"–{m['expires_on'].strftime('%-d %b %y')}" if m["expires_on"] else "") for m in vm["subjects"]]
+        out += [(line, regular, lead) for line in _lines(None, " · ".join(items), regular, size, width)]
+    if vm["qualification"]:
+        q = vm["qualification"]
+        out += [(line, regular, lead) for line in _lines(
+            None, f"{q['title']}, {q['awarding_organisation']} {q['qualification_number']}, achieved "
+                  f"{q['achieved_on'].strftime('%-d %b %Y')}", regular, size, width)]
+    out += [(line, regular, lead) for line in _lines(
+        None, f"Issued by {vm['issuer']} on {vm['issued_on'].strftime('%-d %b %Y')}. To check it, scan the QR code "
+              "on the front with a phone camera and compare the name with photo ID.", regular, size, width)]
+    return out
+
+
+def _card_back(c, vm: dict, W: float, H: float, regular: str, bold: str) -> None:
+    """The back of the ID-1 card: the largest type (6.5 pt down to 3.6 pt) at which everything fits."""
+    from reportlab.lib.units import mm
+
+    margin, width = 3 * mm, W - 6 * mm
+    size = 6.5
+    while True:
+        lines = _card_back_lines(vm, size, width, regular, bold)
+        if sum(h for _t, _f, h in lines) <= H - 2 * margin or size <= 3.6:
+            break
+        size = round(size - 0.2, 2)
+    y = H - margin - size
+    for text, font, height in lines:
+        _text(c, margin, y, text, font, size * (1.2 if height > size * 1.3 else 1))
+        y -= height
 
 
 def short_task(name: str) -> str:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from passport import audit
-from passport.certificates import qr
+from passport.certificates import qr, wire
 from passport.certificates.keys import (  # noqa: F401  (re-exported for the verify plugin)
     KeyUnavailable, active_key, key_window_ok, private_key_for, public_jwks,
 )
@@ -30,8 +30,11 @@ from passport.core.access import (
     Principal, can_view_person, current_memberships, has_role, is_scheme_admin, orgs_with_role, require_role,
     today,
 )
-from passport.core.models import Organisation, Person
-from passport.core.records import care_certificate_summary
+from passport.core.catalogue_data import TRAINING_CATEGORIES
+from passport.core.models import Organisation, Person, TrainingCategory
+from passport.core.qualifications import current_qualification
+from passport.core.records import care_certificate_summary, current_record_dates
+from passport.core.services import get_scheme
 from passport.db import utcnow
 from passport.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
@@ -136,18 +139,69 @@ def _competencies(db: Session, person_id: int, provider) -> list[list[str]]:
     return [[code, LEVELS[lv], until.isoformat()] for code, (lv, until) in sorted(chosen)]
 
 
+DEFAULT_SUBJECTS = tuple(c["code"] for c in TRAINING_CATEGORIES if c["core"])
+
+
+def passport_subject_codes(db: Session) -> list[int]:
+    """The ASC-WDS categories passports state as mandatory training: the scheme's setting, by default
+    Skills for Care's core and mandatory subjects."""
+    scheme = get_scheme(db)
+    if scheme is None or scheme.passport_subjects is None:
+        return list(DEFAULT_SUBJECTS)
+    return [int(c) for c in scheme.passport_subjects.split(",") if c.strip().isdigit()]
+
+
+def set_passport_subjects(db: Session, principal: Principal | None, codes: list[int] | None, *,
+                          actor: audit.Actor | None = None) -> list[int]:
+    """Set which training subjects passports state (scheme admins only); ``None`` restores the default."""
+    if principal is not None and not is_scheme_admin(db, principal):
+        raise PermissionDenied("Only a scheme admin can choose the subjects passports state.")
+    scheme = get_scheme(db)
+    if scheme is None:
+        raise NotFound("There is no scheme yet.")
+    if codes is not None:
+        codes = sorted(set(codes))
+        known = set(db.scalars(sa.select(TrainingCategory.code)))
+        if not codes or set(codes) - known or len(codes) > wire.MAX_SUBJECTS:
+            raise ValidationError("Choose training categories from the ASC-WDS list.",
+                                  {"subjects": f"Choose between 1 and {wire.MAX_SUBJECTS} categories from the list."})
+    scheme.passport_subjects = None if codes is None else ",".join(str(c) for c in codes)
+    db.flush()
+    audit.record(db, _actor(principal, actor), "scheme.passport_subjects", "scheme", scheme.id,
+                 subjects=scheme.passport_subjects or "default")
+    return passport_subject_codes(db)
+
+
+def _subjects(db: Session, person_id: int, codes: list[int] | None = None) -> list[list]:
+    """The person's in-date records in the passport subjects: ``[code, completed ISO, expires ISO or None]``."""
+    wanted = passport_subject_codes(db) if codes is None else codes
+    on = today()
+    out = [[code, done.isoformat(), expires.isoformat() if expires else None]
+           for code, (done, expires) in current_record_dates(db, person_id, wanted).items()
+           if (expires is None or expires >= on) and done <= on]
+    return sorted(out)[:wire.MAX_SUBJECTS]
+
+
+def _qualification(db: Session, person_id: int) -> list | None:
+    q = current_qualification(db, person_id)
+    return None if q is None else [q.awarding_organisation, q.qualification_number, q.achieved_on.isoformat()]
+
+
 def stated_facts(db: Session, person_id: int, provider=None, person: Person | None = None) -> dict:
-    """What a passport issued now would state (name, Care Certificate, competencies)."""
+    """What a passport issued now would state (name, Care Certificate, competencies, mandatory training,
+    the Level 2 Adult Social Care Certificate)."""
     person = person or db.get(Person, person_id)
     fw, mask, awarded = _care_certificate(db, person_id)
     return {"g": unicodedata.normalize("NFC", person.given_name), "f": unicodedata.normalize("NFC", person.family_name),
             "fw": fw, "s": mask,
-            "d": awarded.isoformat() if awarded else None, "dt": _competencies(db, person_id, provider)}
+            "d": awarded.isoformat() if awarded else None, "dt": _competencies(db, person_id, provider),
+            "ms": _subjects(db, person_id), "q": _qualification(db, person_id)}
 
 
 def _facts_of(p: Passport) -> dict:
     return {"g": p.given_name, "f": p.family_name, "fw": p.framework, "s": p.standards_mask,
-            "d": p.awarded_on.isoformat() if p.awarded_on else None, "dt": p.competencies}
+            "d": p.awarded_on.isoformat() if p.awarded_on else None, "dt": p.competencies,
+            "ms": p.subjects, "q": p.qualification}
 
 
 # --- issuing --------------------------------------------------------------------------------------
@@ -196,9 +250,10 @@ def issue_passport(db: Session, principal: Principal | None, person_id: int, org
         raise NotFound("No such person.")
     org_id = _issuing_org(db, principal, person, org_id, same_issuer=_reissue_of is not None)
     facts = stated_facts(db, person.id, competencies, person)
-    if facts["fw"] is None and not facts["dt"]:
+    if facts["fw"] is None and not facts["dt"] and not facts["ms"] and not facts["q"]:
         raise ValidationError(f"There is nothing to certify yet: {person.full_name} has no Care Certificate "
-                              "standards signed off and no delegated-task competencies.",
+                              "standards signed off, no delegated-task competencies and no in-date mandatory "
+                              "training.",
                               {"person": "Sign off at least one Care Certificate standard first."})
     previous = [_reissue_of] if _reissue_of is not None else list(db.scalars(sa.select(Passport).where(
         Passport.person_id == person.id, Passport.superseded_at.is_(None), Passport.revoked_at.is_(None))))
@@ -208,17 +263,22 @@ def issue_passport(db: Session, principal: Principal | None, person_id: int, org
     key = _key or active_key(db, "passport")
     now = utcnow().replace(microsecond=0)
     list_id, index = allocate_index(db)
-    claims = build_claims(
+    iso = date.fromisoformat
+    claims = wire.claims_v2(
         iss=public_url.rstrip("/"), jti=new_jti(), iat=epoch(now), exp=epoch(now + validity),
         given_name=facts["g"], family_name=facts["f"], framework=facts["fw"], standards_mask=facts["s"],
-        awarded_on=date.fromisoformat(facts["d"]) if facts["d"] else None, competencies=facts["dt"],
+        awarded_on=iso(facts["d"]) if facts["d"] else None,
+        competencies=[(c, lv, iso(u)) for c, lv, u in facts["dt"]],
+        subjects=[(c, iso(d), iso(e) if e else None) for c, d, e in facts["ms"]],
+        qualification=(facts["q"][0], facts["q"][1], iso(facts["q"][2])) if facts["q"] else None,
         status=(list_id, index))
     token = sign_token(claims, key, key_dir)
     try:
         mode, version = qr.fit(token, public_url)
     except qr.QRTooLarge as exc:
         raise ValidationError(f"This passport cannot be issued: {exc} Ask the scheme to shorten what it states "
-                              f"(for example fewer delegated competencies).", {"person": str(exc)}) from None
+                              f"(for example fewer delegated competencies or training subjects).",
+                              {"person": str(exc)}) from None
     who = _actor(principal, actor)
     p = Passport(jti=claims["jti"], person_id=person.id, org_id=org_id,
                  issued_by_id=principal.person_id if principal else actor.person_id if actor else None,

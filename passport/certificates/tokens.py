@@ -15,12 +15,12 @@ from datetime import date, datetime
 
 import jwt
 
-from passport.certificates import keys as keyring
+from passport.certificates import keys as keyring, wire
 from passport.certificates.models import SigningKey
 from passport.errors import ValidationError
 
 TOKEN_TYPE = "ccp+jwt"
-PROFILE_VERSION = 1
+PROFILE_VERSION = wire.VERSION  # what issuance writes; verifiers also read version 1
 MAX_INFLATED = 64 * 1024
 MAX_TOKEN_CHARS = 4096
 MAX_COMPETENCIES = 8
@@ -70,8 +70,9 @@ def inflate(data: bytes, cap: int = MAX_INFLATED) -> bytes:
 def build_claims(*, iss: str, jti: str, iat: int, exp: int, given_name: str, family_name: str,
                  framework: str | None, standards_mask: int, awarded_on: date | None,
                  competencies: list | None, status: tuple[int, int]) -> dict:
-    """The CCP1 claim set. Holds only the name, the achievement facts, validity and the status pointer."""
-    claims: dict = {"iss": iss, "jti": jti, "iat": int(iat), "exp": int(exp), "v": PROFILE_VERSION,
+    """The version-1 claim set (still read by every verifier; issuance now writes version 2 with
+    ``wire.claims_v2``). Holds only the name, the achievement facts, validity and the status pointer."""
+    claims: dict = {"iss": iss, "jti": jti, "iat": int(iat), "exp": int(exp), "v": 1,
                     "n": {"g": given_name, "f": family_name}}
     if framework is not None:
         cc: dict = {"fw": framework, "s": int(standards_mask)}
@@ -87,13 +88,17 @@ def build_claims(*, iss: str, jti: str, iat: int, exp: int, given_name: str, fam
 
 
 def sign_token(claims: dict, key: SigningKey, key_dir: str) -> str:
-    """Sign CCP1 ``claims`` with ``key`` (must be an ES256 passport key whose window covers ``iat``)
-    and return the compact JWS. Never signs with any other algorithm or header."""
+    """Sign ``claims`` with ``key`` (must be an ES256 passport key whose window covers ``iat``) and
+    return the compact JWS. Version 2: header ``{"alg","kid","typ"}`` and the canonical JSON payload;
+    version 1: header with ``"zip": "DEF"`` and the payload deflated. Never any other algorithm or header."""
     if key.alg != "ES256" or key.purpose != "passport":
         raise ValidationError("Passport tokens are signed only with an ES256 passport key.")
     if not keyring.key_window_ok(key, claims["iat"], leeway=0):
         raise keyring.KeyUnavailable("The signing key is not active at the token's issue time.")
     private = keyring.private_key_for(key, key_dir)
+    if claims.get("v") == wire.VERSION:
+        return jwt.api_jws.encode(wire.canonical(claims), private, algorithm="ES256",
+                                  headers={"kid": key.kid, "typ": TOKEN_TYPE})
     return jwt.api_jws.encode(deflate(minify(claims)), private, algorithm="ES256",
                               headers={"kid": key.kid, "typ": TOKEN_TYPE, "zip": "DEF"})
 

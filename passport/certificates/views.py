@@ -45,6 +45,18 @@ def my_passport():
                            downloads=DOWNLOADS, state_label=services.state_label, reason_labels=REASON_LABELS)
 
 
+@bp.get("/my/show")
+@login_required
+def show_to_checker():
+    """"Show to a checker": the holder's name and the QR code filling a phone's width, nothing to scroll."""
+    p = current_principal()
+    current = services.current_passport(dbm.session, p.person_id)
+    if current is None:
+        return redirect(url_for(".my_passport"))
+    return render_template("certificates/show.html", current=current, vm=view_model(dbm.session, current),
+                           state_label=services.state_label)
+
+
 @bp.get("/organisations/<int:org_id>")
 @role_required(*STAFF_ROLES)
 def org_passports(org_id: int):

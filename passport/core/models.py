@@ -76,6 +76,9 @@ class Scheme(Base):
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     cc_version: Mapped[str] = mapped_column(sa.String(4), default="2025")
     quality_threshold: Mapped[str] = mapped_column(sa.Text, default="")
+    #: ASC-WDS category codes a passport states as mandatory training, comma-separated; None = the
+    #: Skills for Care core and mandatory subjects (catalogue ``core``)
+    passport_subjects: Mapped[str | None] = mapped_column(sa.String(400))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     partners: Mapped[list[SchemeMember]] = relationship(back_populates="scheme", cascade="all, delete-orphan")
@@ -474,3 +477,54 @@ class RateCounter(Base):
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     count: Mapped[int] = mapped_column(default=0)
+
+
+# --- qualifications (the Level 2 Adult Social Care Certificate) -------------------------------------
+
+QUALIFICATION_KINDS = ("l2_ascc",)
+
+
+class Qualification(Base):
+    """A regulated qualification a person holds (today: the Level 2 Adult Social Care Certificate),
+    with its awarding organisation, Ofqual qualification number and the date it was achieved. Kept as
+    history; ``withdrawn_at`` marks one recorded in error."""
+
+    __tablename__ = "core_qualification"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("core_person.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("core_organisation.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(20), default="l2_ascc")
+    title: Mapped[str] = mapped_column(sa.String(200))
+    awarding_organisation: Mapped[str] = mapped_column(sa.String(100))
+    qualification_number: Mapped[str] = mapped_column(sa.String(10))
+    achieved_on: Mapped[date] = mapped_column(sa.Date)
+    source: Mapped[str] = mapped_column(sa.String(20))
+    source_ref: Mapped[str] = mapped_column(sa.String(300), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_person.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    units: Mapped[list[QualificationUnit]] = relationship(order_by="QualificationUnit.number",
+                                                          cascade="all, delete-orphan")
+    organisation: Mapped[Organisation] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(_in("kind", QUALIFICATION_KINDS), name="kind"),
+        sa.CheckConstraint(_in("source", RECORD_SOURCES), name="source"),
+    )
+
+
+class QualificationUnit(Base):
+    """A unit of a recorded qualification, with the date it was achieved when known."""
+
+    __tablename__ = "core_qualification_unit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    qualification_id: Mapped[int] = mapped_column(sa.ForeignKey("core_qualification.id", ondelete="CASCADE"),
+                                                  index=True)
+    number: Mapped[int]
+    reference: Mapped[str] = mapped_column(sa.String(20), default="")
+    title: Mapped[str] = mapped_column(sa.String(200))
+    achieved_on: Mapped[date | None] = mapped_column(sa.Date)
+
+    __table_args__ = (sa.UniqueConstraint("qualification_id", "number"),
+                      sa.CheckConstraint("number BETWEEN 1 AND 99", name="number"))

@@ -341,3 +341,18 @@ def care_certificate_summary(db: Session, person_id: int) -> dict[str, dict]:
 def organisations_of(db: Session, person_id: int) -> list[Organisation]:
     return list(db.scalars(sa.select(Organisation).join(Membership, Membership.org_id == Organisation.id)
                            .where(Membership.person_id == person_id).distinct().order_by(Organisation.name)))
+
+
+def current_record_dates(db: Session, person_id: int, codes) -> dict[int, tuple[date, date | None]]:
+    """``current_records`` reduced to ``{category: (completed_on, expires_on)}`` for the given categories,
+    read as plain columns (the passport states these at every issue, so it is kept cheap)."""
+    newer = aliased(TrainingRecord)
+    rows = db.execute(sa.select(TrainingRecord.category_code, TrainingRecord.completed_on, TrainingRecord.expires_on)
+                      .where(TrainingRecord.person_id == person_id, TrainingRecord.category_code.in_(list(codes)),
+                             ~sa.exists().where(newer.supersedes_id == TrainingRecord.id))
+                      .order_by(TrainingRecord.category_code, TrainingRecord.completed_on.desc(),
+                                TrainingRecord.id.desc()))
+    latest: dict[int, tuple[date, date | None]] = {}
+    for code, done, expires in rows:
+        latest.setdefault(code, (done, expires))
+    return latest

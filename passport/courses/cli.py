@@ -135,3 +135,33 @@ def load_defaults():
     changed = load_default_requirements(dbm.session)
     dbm.session.commit()
     click.echo(f"Default requirements up to date ({changed} change(s)).")
+
+
+@cli.command("add-qualification")
+@click.option("--person", "person_id", type=int, required=True, help="The learner's person id.")
+@click.option("--org", "org", required=True, help="Organisation id or exact name recording it.")
+@click.option("--number", "qualification_number", required=True, help="Qualification number, e.g. 610/4009/5.")
+@click.option("--achieved", "achieved", required=True, help="Date achieved, YYYY-MM-DD.")
+@click.option("--awarding-organisation", default="", help="Defaults to the one offering that number.")
+@with_appcontext
+def add_qualification(person_id, org, qualification_number, achieved, awarding_organisation):
+    """Record a Level 2 Adult Social Care Certificate (all 15 units) for a learner."""
+    from datetime import date
+
+    from passport.courses import qualifications
+
+    organisation = _org(org)
+    try:
+        achieved_on = date.fromisoformat(achieved)
+    except ValueError:
+        raise click.ClickException("--achieved must be a date like 2026-11-08.") from None
+    try:
+        q = qualifications.record_l2_ascc(dbm.session, None, person_id=person_id, org_id=organisation.id,
+                                          qualification_number=qualification_number, achieved_on=achieved_on,
+                                          awarding_organisation=awarding_organisation)
+    except ServiceError as exc:
+        dbm.session.rollback()
+        raise click.ClickException(exc.message) from None
+    dbm.session.commit()
+    click.echo(f"Recorded {q.title} ({q.awarding_organisation} {q.qualification_number}), achieved "
+               f"{q.achieved_on:%-d %B %Y}, {len(q.units)} units.")

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from passport import audit
-from passport.core import records, services as core_services
+from passport.core import qualifications, records, services as core_services
 from passport.core.access import Principal, current_memberships, require_role, today
 from passport.core.catalogue_data import CC_2025_FROM_2015
 from passport.core.models import Person, StandardAchievement, TrainingCategory
@@ -96,12 +96,19 @@ def _already_met(db: Session, person_id: int, framework: str) -> set[int]:
         StandardAchievement.withdrawn_at.is_(None))))
 
 
+def training_options(facts: dict) -> list[dict]:
+    """The passport's mandatory training that can be recognised: only subjects still in date."""
+    return [m for m in (facts or {}).get("mandatory_training") or [] if m["in_date"]]
+
+
 def accept(db: Session, principal: Principal, s: trust.Settings, *, org_id: int, person_id: int, token: str,
            standards: list[int], categories: list[int], top_up: list[int], top_up_note: str = "",
-           name_note: str = "", job_role: str | None = None) -> Acceptance:
+           name_note: str = "", job_role: str | None = None, subjects: list[int] | None = None,
+           qualification: bool = False) -> Acceptance:
     """Recognise a valid passport for a worker of ``org_id``: standard achievements and training records
-    with provenance, plus the acceptance row (with any required top-up). One acceptance per passport per
-    organisation."""
+    with provenance, the passport's in-date mandatory training (``subjects``: category codes) and its
+    Level 2 Adult Social Care Certificate (``qualification``), plus the acceptance row (with any required
+    top-up). One acceptance per passport per organisation."""
     _require(db, principal, org_id)
     person = db.get(Person, person_id) if isinstance(person_id, int) and 0 < person_id < 2**63 else None
     result = services.check(db, s, token, channel="accept", org_id=org_id)
@@ -134,6 +141,11 @@ def accept(db: Session, principal: Principal, s: trust.Settings, *, org_id: int,
     top_up_fw = scheme.cc_version if scheme is not None else "2025"
     if any(not isinstance(n, int) or not 1 <= n <= (16 if top_up_fw == "2025" else 15) for n in top_up):
         errors["top_up"] = "Choose top-up standards from the list."
+    stated_training = {m["code"]: m for m in training_options(facts)}
+    if set(subjects or []) - set(stated_training):
+        errors["subjects"] = "Choose only mandatory training the passport states as in date."
+    if qualification and not facts.get("qualification"):
+        errors["qualification"] = "This passport states no qualification."
     if errors:
         raise ValidationError("The passport was not accepted: " + " ".join(errors.values()), errors)
     if db.scalar(sa.select(Acceptance.id).where(Acceptance.org_id == org_id, Acceptance.iss == result.iss,
@@ -171,11 +183,39 @@ def accept(db: Session, principal: Principal, s: trust.Settings, *, org_id: int,
             source="passport", source_ref=provenance, provider_name=issuer["name"], actor=who,
             title=f"{category.name} (Care Certificate {framework}, recognised from passport)")
         db.add(AcceptanceItem(acceptance_id=row.id, training_record_id=rec.id))
+    for code in sorted(set(subjects or [])):
+        rec = _recognise_subject(db, person.id, org_id, stated_training[code], provenance, issuer["name"], who)
+        db.add(AcceptanceItem(acceptance_id=row.id, training_record_id=rec.id))
+    qual_id = None
+    if qualification:
+        q = facts["qualification"]
+        qual_id = qualifications.record_qualification(
+            db, None, person_id=person.id, org_id=org_id, awarding_organisation=q["awarding_organisation"],
+            qualification_number=q["qualification_number"], achieved_on=date.fromisoformat(q["achieved_on"]),
+            source="passport", source_ref=provenance, actor=who).id
     db.flush()
     audit.record(db, who, "passport.accept", "acceptance", row.id, org_id=org_id, person_id=person.id, jti=result.jti,
                  iss=result.iss, standards=sorted(set(standards) - skip), categories=sorted(set(categories)),
+                 subjects=sorted(set(subjects or [])), qualification_id=qual_id,
                  top_up=row.top_up_standards, name_check=row.name_check)
     return row
+
+
+def _recognise_subject(db: Session, person_id: int, org_id: int, stated: dict, provenance: str, issuer_name: str,
+                       who: audit.Actor):
+    """A training record for one stated subject: completed when the passport says; it expires on the
+    passport's date or after this organisation's own refresh period, whichever comes first."""
+    done = min(date.fromisoformat(stated["completed_on"]), today())
+    expires = date.fromisoformat(stated["expires_on"]) if stated["expires_on"] else None
+    months = records.refresh_months_for(db, org_id, stated["code"], records.job_role_of(db, person_id, org_id))
+    if months:
+        own_expiry = records.add_months(done, months)
+        expires = own_expiry if expires is None else min(expires, own_expiry)
+    return records.add_training_record(
+        db, None, person_id=person_id, org_id=org_id, category_code=stated["code"], completed_on=done,
+        expires_on=max(expires, done) if expires else None, no_expiry=expires is None, source="passport",
+        source_ref=provenance, provider_name=issuer_name, actor=who,
+        title=f"{stated['name']} (recognised from passport)")
 
 
 def get_acceptance(db: Session, principal: Principal, acceptance_id: int) -> Acceptance:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -42,5 +42,7 @@ class AcceptForm(FlaskForm):
     name_note = TextAreaField("If the name differs from our records, say why", validators=[Optional(), Length(max=500)])
     standards = MultiCheckboxField("Care Certificate standards to recognise", coerce=int, validators=[Optional()])
     categories = MultiCheckboxField("Training subjects to record", coerce=int, validators=[Optional()])
+    subjects = MultiCheckboxField("Mandatory training to recognise", coerce=int, validators=[Optional()])
+    qualification = BooleanField("Record their Level 2 Adult Social Care Certificate")
     top_up = MultiCheckboxField("Standards we require them to top up", coerce=int, validators=[Optional()])
     top_up_note = TextAreaField("Notes on the top-up", validators=[Optional(), Length(max=1000)])

@@ -47,9 +47,13 @@ def page():
     from passport.verify import wording
     from passport.verify.services import LEVEL_LABELS, TASK_NAMES
 
+    from passport.certificates.wire import TASK_CODES
+    from passport.verify.verifier import SUBJECT_NAMES
+
     html = render_template("verify/page.html", own_iss=s.public_url, own_name=trust.own_name(dbm.session, s),
                            version=asset_version(), task_names=TASK_NAMES, level_labels=LEVEL_LABELS,
-                           wording=wording.for_browser(), status_max_age=s.status_max_age_seconds)
+                           wording=wording.for_browser(), status_max_age=s.status_max_age_seconds,
+                           task_codes=list(TASK_CODES), subject_names=SUBJECT_NAMES)
     resp = Response(html, content_type="text/html; charset=utf-8")
     resp.headers["Content-Security-Policy"] = PAGE_CSP
     resp.headers["Cache-Control"] = "no-cache"

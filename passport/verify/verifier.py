@@ -15,6 +15,8 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
+from passport.certificates import wire
+from passport.core.catalogue_data import TRAINING_CATEGORIES
 from passport.verify import jose, wording
 from passport.verify.jose import JoseError
 from passport.verify.trustdata import (
@@ -88,10 +90,16 @@ def extract_token(text) -> str:
     if len(text) > MAX_INPUT_CHARS:
         raise Refused("input_too_long", "The text is far too long to be a passport.")
     text = text.strip()
+    link = text
     if "#" in text:
         text = text.split("#", 1)[1]
     elif text.lower().startswith("ccp:/"):
         text = text[5:]
+    if text.startswith(wire.PACKED_MARK) and _DIGITS_RE.match(text[1:]):
+        try:
+            return wire.jws_from_fragment(text, wire.iss_of_link(link))
+        except wire.WireError as exc:
+            raise Refused("damaged_data", f"The passport code is damaged ({exc}).") from None
     if _DIGITS_RE.match(text):
         if len(text) % 2:
             raise Refused("numeric_odd_length", "The numeric code has an odd number of digits.")
@@ -170,8 +178,10 @@ def check_claims(claims) -> dict:
     iat, exp = _int(claims.get("iat"), "iat"), _int(claims.get("exp"), "exp")
     if exp <= iat:
         raise Refused("malformed_claims", "The passport expires before it was issued.")
-    if claims.get("v") != 1 or isinstance(claims.get("v"), bool):
+    if claims.get("v") not in (1, 2) or isinstance(claims.get("v"), bool):
         raise Refused("unknown_version", "This passport uses a format version this verifier does not know.")
+    if claims["v"] == 2:
+        return _check_v2(claims)
     n = claims.get("n")
     if not isinstance(n, dict):
         raise Refused("malformed_claims", "The passport has no holder name.")
@@ -201,6 +211,62 @@ def check_claims(claims) -> dict:
     return claims
 
 
+def _day(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 65536:
+        raise Refused("malformed_claims", f"The passport's '{name}' is not a date.")
+    return value
+
+
+def _check_v2(claims: dict) -> dict:
+    """Version 2 (docs/token-format.md): day numbers, numeric task and level codes, mandatory
+    training ``ms`` and the qualification ``q``."""
+    n = claims.get("n")
+    if not isinstance(n, dict) or set(n) != {"g", "f"}:
+        raise Refused("malformed_claims", "The passport has no holder name.")
+    _str(n["g"], "given name", 100, required=False)
+    _str(n["f"], "family name", 100)
+    cc = claims.get("cc")
+    if cc is not None:
+        if not isinstance(cc, dict) or cc.get("fw") not in FRAMEWORK_STANDARDS:
+            raise Refused("malformed_claims", "The passport's Care Certificate framework is not 2015 or 2025.")
+        s = cc.get("s")
+        if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < (1 << FRAMEWORK_STANDARDS[cc["fw"]]):
+            raise Refused("malformed_claims", "The passport's list of standards met is malformed.")
+        if "d" in cc:
+            _day(cc["d"], "award date")
+    dt = claims.get("dt", [])
+    if not isinstance(dt, list) or len(dt) > 16:
+        raise Refused("malformed_claims", "The passport's competencies are malformed.")
+    for item in dt:
+        if (not isinstance(item, list) or len(item) != 3 or isinstance(item[0], bool)
+                or not (isinstance(item[0], int) and 1 <= item[0] <= 255
+                        or isinstance(item[0], str) and 0 < len(item[0]) <= 60)
+                or isinstance(item[1], bool) or item[1] not in (0, 1, 2)):
+            raise Refused("malformed_claims", "A competency on the passport is malformed.")
+        _day(item[2], "competency valid-until date")
+    ms = claims.get("ms", [])
+    if not isinstance(ms, list) or len(ms) > wire.MAX_SUBJECTS:
+        raise Refused("malformed_claims", "The passport's training subjects are malformed.")
+    for item in ms:
+        if (not isinstance(item, list) or len(item) not in (2, 3) or isinstance(item[0], bool)
+                or not isinstance(item[0], int) or not 1 <= item[0] <= 255):
+            raise Refused("malformed_claims", "A training subject on the passport is malformed.")
+        _day(item[1], "training completion date")
+        if len(item) == 3 and _day(item[2], "training expiry date") < item[1]:
+            raise Refused("malformed_claims", "A training subject on the passport expires before it was completed.")
+    q = claims.get("q")
+    if q is not None:
+        if (not isinstance(q, list) or len(q) != 3 or not isinstance(q[1], str) or not wire.QN_RE.match(q[1])):
+            raise Refused("malformed_claims", "The passport's qualification is malformed.")
+        _str(q[0], "awarding organisation", 100)
+        _day(q[2], "qualification date")
+    st = claims.get("st")
+    if (not isinstance(st, list) or len(st) != 2 or any(isinstance(x, bool) or not isinstance(x, int) for x in st)
+            or not 0 <= st[0] < 2 ** 31 or not 0 <= st[1] < 2 ** 31):
+        raise Refused("malformed_claims", "The passport's status pointer is missing or malformed.")
+    return claims
+
+
 def decode(token: str) -> tuple[dict, dict, bytes, bytes]:
     """Parse and structurally check a compact JWS (nothing trusted yet): header, claims, signing
     input, signature."""
@@ -219,11 +285,14 @@ def decode(token: str) -> tuple[dict, dict, bytes, bytes]:
                       f"The token uses the algorithm {str(header.get('alg'))[:20]!r}; only ES256 is accepted.")
     if header.get("typ") != "ccp+jwt":
         raise Refused("wrong_type", "The token is not a care passport (wrong 'typ').")
-    if header.get("zip") != "DEF":
+    if header.get("zip", "DEF") != "DEF":
         raise Refused("not_compressed", "The token is not compressed as passports are.")
     if not isinstance(header.get("kid"), str) or not re.match(r"^[A-Za-z0-9_-]{1,128}$", header["kid"]):
         raise Refused("bad_key_id", "The token's key identifier is malformed.")
-    claims = check_claims(_json(_inflate(_b64(p, "passport data")), "passport data"))
+    raw = _b64(p, "passport data")
+    claims = check_claims(_json(_inflate(raw) if "zip" in header else raw, "passport data"))
+    if ("zip" in header) != (claims["v"] == 1):  # version 1 is always compressed, version 2 never
+        raise Refused("not_compressed", "The token is not compressed as passports of its version are.")
     signature = _b64(s, "signature")
     if len(signature) != 64:
         raise Refused("bad_signature_length",
@@ -231,8 +300,44 @@ def decode(token: str) -> tuple[dict, dict, bytes, bytes]:
     return header, claims, f"{h}.{p}".encode("ascii"), signature
 
 
-def facts(claims: dict, task_names: dict[str, str] | None = None) -> dict:
+SUBJECT_NAMES = {c["code"]: c["name"] for c in TRAINING_CATEGORIES}
+
+
+def _long_date(d: date) -> str:
+    return f"{d.day} {d:%B %Y}"
+
+
+def training_facts(claims: dict, today_: date) -> tuple[list[dict], dict | None]:
+    """Version-2 mandatory training and qualification with plain in-date / expired wording."""
+    subjects = []
+    for item in claims.get("ms", []) if claims.get("v") == 2 else []:
+        done = wire.from_day(item[1])
+        expires = wire.from_day(item[2]) if len(item) > 2 else None
+        in_date = expires is None or expires >= today_
+        subjects.append({
+            "code": item[0], "name": SUBJECT_NAMES.get(item[0], f"Training category {item[0]}"),
+            "completed_on": done.isoformat(), "completed_text": _long_date(done),
+            "expires_on": expires.isoformat() if expires else None,
+            "in_date": in_date,
+            "wording": ("In date, no refresher due" if expires is None else
+                        f"In date until {_long_date(expires)}" if in_date else f"Expired on {_long_date(expires)}")})
+    q = claims.get("q") if claims.get("v") == 2 else None
+    qualification = None
+    if q:
+        qualification = {"title": "Level 2 Adult Social Care Certificate", "awarding_organisation": q[0],
+                         "qualification_number": q[1], "achieved_on": wire.from_day(q[2]).isoformat(),
+                         "wording": f"Achieved {_long_date(wire.from_day(q[2]))}; a qualification does not expire"}
+    return subjects, qualification
+
+
+def facts(claims: dict, task_names: dict[str, str] | None = None, now: int | None = None) -> dict:
     """The facts the token states, in plain JSON for pages, the API and the CLI."""
+    if claims.get("v") == 2:
+        claims = dict(claims)
+        if claims.get("cc") and "d" in claims["cc"]:
+            claims["cc"] = dict(claims["cc"], d=wire.from_day(claims["cc"]["d"]).isoformat())
+        claims["dt"] = [[wire.task_code(t), LEVELS[lv], wire.from_day(u).isoformat()]
+                        for t, lv, u in claims.get("dt", [])]
     n = claims["n"]
     out: dict = {"id": claims["jti"],
                  "holder": {"given_name": n.get("g") or "", "family_name": n["f"],
@@ -248,6 +353,8 @@ def facts(claims: dict, task_names: dict[str, str] | None = None) -> dict:
     for code, level, until in claims.get("dt", []):
         out["competencies"].append({"task": code, "name": (task_names or {}).get(code, code.replace("_", " ")),
                                     "level": level, "valid_until": until})
+    today_ = datetime.fromtimestamp(int(time.time()) if now is None else now, timezone.utc).date()
+    out["mandatory_training"], out["qualification"] = training_facts(claims, today_)
     return out
 
 
@@ -339,7 +446,7 @@ def verify(text, store: TrustStore, status_source: StatusSource, *, now: int | N
     if claims["iat"] > now + LEEWAY:
         return Result(**_said("invalid", "issued_in_future", now, "The passport says it was issued in the future."),
                       issuer=issuer_json, **base)
-    passport = facts(claims, task_names)
+    passport = facts(claims, task_names, now)
     passport["competencies_withheld"] = False
     state, summary = _status(issuer, claims["st"], status_source, now, int(status_max_age))
     info = dict(issuer=issuer_json, passport=passport, status=summary, **base)

@@ -146,6 +146,9 @@ def _accept_form(org_id: int, result, token: str, form: AcceptForm | None = None
     scheme_fw = trust.scheme_info(dbm.session)["cc_version"]
     top_titles = {s.number: s.title for s in cc_standards(dbm.session, scheme_fw)}
     form.top_up.choices = choices([(n, f"{n}. {t}") for n, t in sorted(top_titles.items())])
+    training = acceptance.training_options(result.passport)
+    form.subjects.choices = choices([(m["code"], f"{m['name']} ({m['wording'][0].lower()}{m['wording'][1:]})")
+                                     for m in training])
     if fresh:
         matches = [p for p in people if holder and acceptance.names_match(p, holder)]
         if len(matches) == 1:
@@ -153,6 +156,8 @@ def _accept_form(org_id: int, result, token: str, form: AcceptForm | None = None
         form.standards.data = list(met)
         form.categories.data = [c for _n, c, _ in cats]
         form.top_up.data = acceptance.default_top_up(dbm.session, fw)
+        form.subjects.data = [m["code"] for m in training]
+        form.qualification.data = bool((result.passport or {}).get("qualification"))
     return form
 
 
@@ -201,7 +206,8 @@ def accept_confirm(org_id: int):
             row = acceptance.accept(dbm.session, p, settings(), org_id=org_id, person_id=int(form.person.data),
                                     token=token, standards=form.standards.data or [],
                                     categories=form.categories.data or [], top_up=form.top_up.data or [],
-                                    top_up_note=form.top_up_note.data, name_note=form.name_note.data)
+                                    top_up_note=form.top_up_note.data, name_note=form.name_note.data,
+                                    subjects=form.subjects.data or [], qualification=bool(form.qualification.data))
             dbm.session.commit()
             flash(f"{row.person.full_name}'s passport has been accepted and their records added.", "info")
             return redirect(url_for(".acceptance_detail", acceptance_id=row.id))

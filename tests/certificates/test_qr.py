@@ -34,7 +34,8 @@ def test_passport_qr_png_and_svg_round_trip(db, home, issue, public_url):
     assert text.startswith("https://passport.test/v#")
     assert_round_trip(png, text)
     assert qr.token_from_qr_text(read_qr(png)[0].text) == p.token
-    assert p.qr_mode == "byte" and p.qr_version <= 22
+    assert p.qr_mode == "packed" and p.qr_version <= 15
+    assert text.startswith("https://passport.test/v#p") and text[len("https://passport.test/v#p"):].isdigit()
     svg = render.artifact(db, p, "qr.svg", public_url)
     assert svg.startswith(b"<?xml") and b"<path" in svg
     # rasterise the SVG's path through reportlab-free route: draw the module matrix and read it back
@@ -88,9 +89,8 @@ def test_full_care_certificate_with_competencies_fits_v22(db, home, issue, publi
     png = render.artifact(db, p, "qr.png", public_url)
     code = assert_round_trip(png, qr.qr_text(p.token, public_url, p.qr_mode))
     assert qr.token_from_qr_text(code.text) == p.token
-    if n_tasks == 8:
-        assert p.qr_mode == "numeric"
-        assert code.text[len("https://passport.test/v#"):].isdigit()
+    assert p.qr_mode == "packed"
+    assert code.text[len("https://passport.test/v#p"):].isdigit()
 
 
 def test_too_large_is_refused_with_a_clear_message(db, home, issue, public_url):
@@ -100,15 +100,25 @@ def test_too_large_is_refused_with_a_clear_message(db, home, issue, public_url):
     from passport.errors import ValidationError
 
     org, people = home
-    tasks = ["physiological_observations", "mental_health_crisis_plan", "rectal_rescue_medication",
-             "specimen_collection", "prescribed_exercise", "compression_hosiery", "pressure_area_care",
-             "oxygen_therapy"]
+    # eight tasks outside the catalogue (their codes travel as text) and the longest names allowed
+    tasks = [f"local_task_{i}_" + "x" * 45 for i in range(8)]
     comps = [(t, "safe_unsupervised", today() + timedelta(days=100 + 31 * i)) for i, t in enumerate(tasks)]
-    people["worker"].given_name = "Maximiliana-Josephine"
-    people["worker"].family_name = "Okonkwo-Richardson-Featherstonehaugh"
-    with pytest.raises(ValidationError, match="version 2[3-9] QR code; the limit is 22"):
+    people["worker"].given_name = "Maximiliana-Josephine-" + "é" * 78
+    people["worker"].family_name = "Okonkwo-Richardson-Featherstonehaugh-" + "ø" * 63
+    with pytest.raises(ValidationError, match=r"version (2[3-9]|3\d) QR code; the limit is 22"):
         issue(people["worker"], competencies=comps)
     assert services.current_passport(db, people["worker"].id) is None
+
+
+def test_version_one_forms_still_round_trip(public_url):
+    """Passports issued before version 2 carry the JWS as text or digit pairs; both still draw and read."""
+    rng = random.Random(7)
+    alphabet = string.ascii_letters + string.digits + "-_"
+    jws = ".".join("".join(rng.choice(alphabet) for _ in range(n)) for n in (100, 320, 86))
+    for mode in ("byte", "numeric"):
+        version = qr._version(jws, public_url, mode)
+        assert_round_trip(qr.png(jws, public_url, mode, version), qr.qr_text(jws, public_url, mode))
+        assert qr.token_from_qr_text(qr.qr_text(jws, public_url, mode)) == jws
 
 
 def test_digit_encoding_round_trip():

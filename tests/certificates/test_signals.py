@@ -1,7 +1,7 @@
 """Automatic supersession: a passport is re-issued when what it states changes."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from passport import audit
 from passport.certificates import keys as keyring, services
@@ -65,7 +65,8 @@ def test_competencies_from_a_provider(db, home, issue, key_dir, public_url):
                                   ("dry_dressing", "observed", today() - timedelta(days=1)),  # expired: left out
                                   ("eye_drops", "bogus_level", soon)]
     p = issue(people["worker"], org_id=org.id, competencies=provider)
-    assert p.claims["dt"] == [["insulin_pen", "safe_unsupervised", soon.isoformat()]]
+    assert p.competencies == [["insulin_pen", "safe_unsupervised", soon.isoformat()]]
+    assert p.claims["dt"] == [[1, 2, (soon - date(1970, 1, 1)).days]]  # catalogue number, level 2, day number
     settings = {"key_dir": key_dir, "public_url": public_url}
     assert services.refresh_if_changed(db, people["worker"].id, competencies=provider, **settings) is None
     assert services.refresh_if_changed(db, people["worker"].id, competencies=[], **settings).id != p.id

@@ -32,7 +32,7 @@ def test_passport_follows_the_competence(app, db, world, certificates):
     a = assess(db, lambda p: Principal(person=p), world, world.worker)
     second = services.current_passport(db, world.worker.id)
     assert second.id != first.id and first.superseded_by_id == second.id
-    assert second.claims["dt"] == [["dry_dressing", "safe_unsupervised", a.valid_until.isoformat()]]
+    assert second.competencies == [["dry_dressing", "safe_unsupervised", a.valid_until.isoformat()]]
 
     competency_id = delegation.best_competency(db, a.task, world.worker.id, None, TODAY).id
     delegation.withdraw_competency(db, Principal(person=world.nurse), competency_id, "Concerns about practice")

@@ -17,6 +17,8 @@
   const WORDING = JSON.parse(main.dataset.wording || "{}");
   // Status data older than this (seconds) is not relied on: VERIFY_STATUS_MAX_AGE_HOURS.
   const STATUS_MAX_AGE = Number(main.dataset.statusMaxAge) > 0 ? Number(main.dataset.statusMaxAge) : 24 * 3600;
+  const TASK_CODES = JSON.parse(main.dataset.taskCodes || "[]");
+  const SUBJECT_NAMES = JSON.parse(main.dataset.subjectNames || "{}");
   const enc = new TextEncoder();
 
   // A refused token: ``code`` is the reason code (plain words in WORDING.reasons), the message the technical detail.
@@ -76,6 +78,7 @@
     if (typeof text !== "string") throw new Refused("nothing_to_check", "Nothing to check.");
     if (text.length > MAX_INPUT) throw new Refused("input_too_long", "The text is far too long to be a passport.");
     text = text.trim();
+    const link = text;
     if (text.includes("#")) text = text.slice(text.indexOf("#") + 1);
     else if (text.toLowerCase().startsWith("ccp:/")) text = text.slice(5);
     if (/^[0-9]+$/.test(text)) {
@@ -88,12 +91,117 @@
       }
       text = out;
     }
+    if (/^p[0-9]+$/.test(text)) return packedToJws(text.slice(1), link);
     if (!text) throw new Refused("nothing_to_check", "Nothing to check.");
     if (text.length > MAX_TOKEN) throw new Refused("token_too_long", "The token is longer than any passport (over 4 KB).");
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(text)) {
       throw new Refused("not_a_passport_code", "This is not a passport code (it should be three base64url parts joined by dots).");
     }
     return text;
+  }
+
+  // --- the packed QR form of version-2 passports (passport/certificates/wire.py, docs/token-format.md) ----
+  const PACK_DIGITS = { 3: 1, 5: 2, 8: 3, 10: 4, 13: 5, 15: 6, 17: 7 };
+  const damagedCode = (why) => new Refused("damaged_data", `The passport code is damaged (${why}).`);
+  function digitsToBytes(d) {
+    if (d.length % 17 && !own(PACK_DIGITS, d.length % 17)) throw damagedCode("wrong number of digits");
+    const out = [];
+    for (let i = 0; i < d.length; i += 17) {
+      const part = d.slice(i, i + 17), k = PACK_DIGITS[part.length];
+      let n = BigInt(part);
+      if (n >= (BigInt(1) << BigInt(8 * k))) throw damagedCode("a value is out of range");
+      const chunk = [];
+      for (let j = 0; j < k; j++) { chunk.unshift(Number(n & BigInt(255))); n >>= BigInt(8); }
+      out.push(...chunk);
+    }
+    return new Uint8Array(out);
+  }
+  function packedToJws(digits, link) {
+    const data = digitsToBytes(digits);
+    let pos = 0;
+    const take = (n) => {
+      if (pos + n > data.length) throw damagedCode("truncated");
+      pos += n;
+      return data.slice(pos - n, pos);
+    };
+    const u = (n) => { let v = 0; for (const b of take(n)) v = v * 256 + b; return v; };
+    const text = () => utf8(take(u(1)), "passport code");
+    if (u(1) !== 2) throw damagedCode("unknown version");
+    const kid = b64uEncode(take(32)), sig = take(64), jti = b64uEncode(take(12));
+    const iat = u(4), exp = u(4), listId = u(2), index = u(3), flags = u(1);
+    if (flags & ~63) throw damagedCode("unknown parts");
+    const base = link.includes("#") ? link.slice(0, link.indexOf("#")) : "";
+    let iss;
+    if (flags & 32) iss = text();
+    else if (base.endsWith("/v")) iss = base.slice(0, -2);
+    else throw new Refused("damaged_data", "This passport code needs the whole link it was printed with: scan the QR code instead.");
+    const c = { iss, jti, iat, exp, v: 2, n: { g: text(), f: text() } };
+    if (flags & 1) {
+      const fw = u(1);
+      if (fw > 1) throw damagedCode("unknown Care Certificate framework");
+      c.cc = { fw: ["2015", "2025"][fw], s: u(2) };
+      if (flags & 2) c.cc.d = u(2);
+    }
+    if (flags & 4) { c.dt = []; for (let i = u(1); i > 0; i--) { const ref = u(1); c.dt.push([ref || text(), u(1), u(2)]); } }
+    if (flags & 8) {
+      c.ms = [];
+      for (let i = u(1); i > 0; i--) { const code = u(1), done = u(2), ex = u(2); c.ms.push(ex ? [code, done, ex] : [code, done]); }
+    }
+    if (flags & 16) {
+      const ao = text(), qn = String(u(4)).padStart(8, "0");
+      c.q = [ao, `${qn.slice(0, 3)}/${qn.slice(3, 7)}/${qn.slice(7)}`, u(2)];
+    }
+    c.st = [listId, index];
+    if (pos !== data.length) throw damagedCode("trailing data");
+    const header = JSON.stringify({ alg: "ES256", kid, typ: "ccp+jwt" });
+    return `${b64uEncode(enc.encode(header))}.${b64uEncode(enc.encode(JSON.stringify(c)))}.${b64uEncode(sig)}`;
+  }
+  const isDay = (v) => isInt(v) && v >= 0 && v < 65536;
+  const fromDay = (n) => new Date(n * 86400000).toISOString().slice(0, 10);
+  function checkV2(c) {
+    const bad = (what) => new Refused("malformed_claims", `The passport's ${what} is malformed.`);
+    if (!c.n || typeof c.n !== "object" || Array.isArray(c.n) || Object.keys(c.n).sort().join() !== "f,g") throw new Refused("malformed_claims", "The passport has no holder name.");
+    str(c.n.g, "given name", 100, false);
+    str(c.n.f, "family name", 100);
+    if (c.cc !== undefined) {
+      const total = c.cc && own(FRAMEWORK_STANDARDS, c.cc.fw) ? FRAMEWORK_STANDARDS[c.cc.fw] : 0;
+      if (!total) throw new Refused("malformed_claims", "The passport's Care Certificate framework is not 2015 or 2025.");
+      if (!isInt(c.cc.s) || c.cc.s < 0 || c.cc.s >= 2 ** total) throw bad("list of standards met");
+      if (c.cc.d !== undefined && !isDay(c.cc.d)) throw bad("award date");
+    }
+    const dt = c.dt === undefined ? [] : c.dt;
+    if (!Array.isArray(dt) || dt.length > 16) throw bad("competencies list");
+    for (const t of dt) {
+      if (!Array.isArray(t) || t.length !== 3 || !((isInt(t[0]) && t[0] >= 1 && t[0] <= 255) || (typeof t[0] === "string" && t[0].length > 0 && t[0].length <= 60))
+          || ![0, 1, 2].includes(t[1]) || !isDay(t[2])) throw bad("competency");
+    }
+    const ms = c.ms === undefined ? [] : c.ms;
+    if (!Array.isArray(ms) || ms.length > 40) throw bad("training subjects list");
+    for (const m of ms) {
+      if (!Array.isArray(m) || (m.length !== 2 && m.length !== 3) || !isInt(m[0]) || m[0] < 1 || m[0] > 255 || !isDay(m[1])
+          || (m.length === 3 && (!isDay(m[2]) || m[2] < m[1]))) throw bad("training subject");
+    }
+    if (c.q !== undefined) {
+      if (!Array.isArray(c.q) || c.q.length !== 3 || typeof c.q[1] !== "string" || !/^\d{3}\/\d{4}\/\d$/.test(c.q[1]) || !isDay(c.q[2])) throw bad("qualification");
+      str(c.q[0], "awarding organisation", 100);
+    }
+    const st = c.st;
+    if (!Array.isArray(st) || st.length !== 2 || !st.every((x) => isInt(x) && x >= 0 && x < 2 ** 31)) {
+      throw new Refused("malformed_claims", "The passport's status pointer is missing or malformed.");
+    }
+    return c;
+  }
+  function trainingFacts(c, today) {
+    const long = (iso) => formatDate(iso);
+    const subjects = (c.ms || []).map((m) => {
+      const expires = m.length > 2 ? fromDay(m[2]) : null, inDate = expires === null || expires >= today;
+      return { code: m[0], name: own(SUBJECT_NAMES, String(m[0])) ? SUBJECT_NAMES[String(m[0])] : `Training category ${m[0]}`,
+        completed_on: fromDay(m[1]), completed_text: long(fromDay(m[1])), expires_on: expires, in_date: inDate,
+        wording: expires === null ? "In date, no refresher due" : inDate ? `In date until ${long(expires)}` : `Expired on ${long(expires)}` };
+    });
+    const q = c.q ? { title: "Level 2 Adult Social Care Certificate", awarding_organisation: c.q[0], qualification_number: c.q[1],
+      achieved_on: fromDay(c.q[2]), wording: `Achieved ${long(fromDay(c.q[2]))}; a qualification does not expire` } : null;
+    return [subjects, q];
   }
 
   function str(v, name, max, required = true) {
@@ -117,7 +225,8 @@
       if (!isInt(c[k]) || c[k] < 0 || c[k] >= 2 ** 41) throw new Refused("malformed_claims", `The passport's '${k}' is missing or not a time.`);
     }
     if (c.exp <= c.iat) throw new Refused("malformed_claims", "The passport expires before it was issued.");
-    if (c.v !== 1) throw new Refused("unknown_version", "This passport uses a format version this verifier does not know.");
+    if (c.v !== 1 && c.v !== 2) throw new Refused("unknown_version", "This passport uses a format version this verifier does not know.");
+    if (c.v === 2) return checkV2(c);
     if (!c.n || typeof c.n !== "object" || Array.isArray(c.n)) throw new Refused("malformed_claims", "The passport has no holder name.");
     str(c.n.g, "given name", 100, false);
     str(c.n.f, "family name", 100);
@@ -153,11 +262,14 @@
     if (extra.length) throw new Refused("header_extra_members", `The token header carries ${extra.join(", ")}, which passports never use.`);
     if (header.alg !== "ES256") throw new Refused("wrong_algorithm", `The token uses the algorithm '${String(header.alg).slice(0, 20)}'; only ES256 is accepted.`);
     if (header.typ !== "ccp+jwt") throw new Refused("wrong_type", "The token is not a care passport (wrong 'typ').");
-    if (header.zip !== "DEF") throw new Refused("not_compressed", "The token is not compressed as passports are.");
+    const zipped = own(header, "zip");
+    if (zipped && header.zip !== "DEF") throw new Refused("not_compressed", "The token is not compressed as passports are.");
     if (typeof header.kid !== "string" || !/^[A-Za-z0-9_-]{1,128}$/.test(header.kid)) throw new Refused("bad_key_id", "The token's key identifier is malformed.");
-    const raw = await decompress(b64uDecode(p, "passport data"), "deflate-raw", INFLATE_CAP,
+    const body = b64uDecode(p, "passport data");
+    const raw = !zipped ? body : await decompress(body, "deflate-raw", INFLATE_CAP,
       "The passport data decompresses to more than 64 KB.", "The passport data is damaged (it does not decompress).");
     const claims = checkClaims(parseJSON(utf8(raw, "passport data"), "passport data"));
+    if (zipped !== (claims.v === 1)) throw new Refused("not_compressed", "The token is not compressed as passports of its version are.");
     const sig = b64uDecode(s, "signature");
     if (sig.length !== 64) throw new Refused("bad_signature_length", "The signature has the wrong length (it must be a raw 64-byte ES256 signature).");
     return { header, claims, signingInput: enc.encode(`${h}.${p}`), sig };
@@ -286,6 +398,10 @@
   const iso = (ts) => (ts === null || ts === undefined ? null : new Date(ts * 1000).toISOString().replace(".000Z", "Z"));
 
   function facts(c) {
+    if (c.v === 2) {
+      c = Object.assign({}, c, { dt: (c.dt || []).map(([t, lv, u]) => [isInt(t) && t >= 1 && t <= TASK_CODES.length ? TASK_CODES[t - 1] : String(t), LEVELS[lv], fromDay(u)]) });
+      if (c.cc && c.cc.d !== undefined) c.cc = Object.assign({}, c.cc, { d: fromDay(c.cc.d) });
+    }
     const n = c.n;
     const out = { id: c.jti, holder: { given_name: n.g || "", family_name: n.f, name: [n.g, n.f].filter(Boolean).join(" ") },
       issued_at: iso(c.iat), expires_at: iso(c.exp), care_certificate: null, competencies: [] };
@@ -299,6 +415,7 @@
     for (const [code, level, until] of c.dt || []) {
       out.competencies.push({ task: code, name: own(TASK_NAMES, code) ? String(TASK_NAMES[code]) : code.replace(/_/g, " "), level, valid_until: until });
     }
+    [out.mandatory_training, out.qualification] = trainingFacts(c.v === 2 ? c : {}, new Date().toISOString().slice(0, 10));
     return out;
   }
 
@@ -411,6 +528,30 @@
   const $ = (id) => document.getElementById(id);
   function setText(id, text) { $(id).textContent = text || ""; }
 
+  // Mandatory training and the qualification (version-2 passports), in their own section of the page.
+  function renderTraining(p) {
+    const rows = p.mandatory_training || [];
+    const tbody = $("training");
+    tbody.textContent = "";
+    for (const m of rows) {
+      const tr = document.createElement("tr");
+      for (const text of [m.name, formatDate(m.completed_on)]) {
+        const td = document.createElement("td"); td.textContent = text; tr.appendChild(td);
+      }
+      const td = document.createElement("td");
+      const tag = document.createElement("span");
+      tag.className = `vp-tag vp-tag--${m.in_date ? "green" : "red"}`;
+      tag.textContent = m.in_date ? "In date" : "Expired";
+      td.append(tag, " ", m.expires_on ? (m.in_date ? `until ${formatDate(m.expires_on)}` : `on ${formatDate(m.expires_on)}`) : "no refresher due");
+      tr.appendChild(td);
+      tbody.appendChild(tr);
+    }
+    $("training-block").hidden = !rows.length;
+    const q = p.qualification;
+    $("qualification-block").hidden = !q;
+    setText("qualification", q ? `${q.title}: ${q.awarding_organisation}, qualification number ${q.qualification_number}, achieved ${formatDate(q.achieved_on)}.` : "");
+  }
+
   function render(r, where) {
     const view = own(STATES, r.result) ? STATES[r.result] : INVALID_VIEW;
     const colour = view.colour, icon = view.icon, title = view.title;
@@ -457,6 +598,7 @@
       setText("tasks-withheld", p.competencies_withheld ? WORDING.tasks_withheld : "");
       setText("what-certified", (WORDING.not_current || []).includes(r.result)
         ? "What the passport stated (not current)" : "What is certified");
+      renderTraining(p);
       setText("issued-at", formatDate(p.issued_at));
       setText("expires-at", formatDate(p.expires_at));
       setText("passport-id", p.id);
