@@ -102,7 +102,6 @@ def main() -> None:
 
     from passport import create_app, db as dbm
     from passport.cli import upgrade
-    from passport.core.access import Principal
     from passport.core.models import Membership, Organisation, Person
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" + "b" * 32,
@@ -136,7 +135,7 @@ def measure(s, args) -> None:
     from flask import current_app
 
     from passport.core.access import Principal
-    from passport.core.models import Membership, Organisation, Person
+    from passport.core.models import Membership, Person
     from passport.core.timeutil import uk_today
     from passport.inspection import pack as packs, rota
     from passport.plugins import contributions

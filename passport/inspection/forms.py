@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField, DateField, IntegerField, RadioField, SelectField, SelectMultipleField, TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 

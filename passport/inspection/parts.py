@@ -14,7 +14,6 @@ from passport.audit import AuditEntry
 from passport.core.models import (
     Invitation, Membership, Organisation, Person, StandardAchievement, TrainingRecord,
 )
-from passport.core.timeutil import format_date, format_uk
 
 
 def _orgs(db: Session) -> dict[int, str]:
@@ -226,5 +225,3 @@ def register(app) -> None:
     contribute(app, "personal_data", "supervision", inspection_part)
     contribute(app, "personal_data", "audit", core_audit)
 
-
-__all__ = ["register", "format_date", "format_uk"]

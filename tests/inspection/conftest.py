@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from passport.core.models import Scheme
 from passport.inspection.models import SupervisionFrequency
 from tests.delegation.conftest import World, give_prerequisites, world  # noqa: F401  (fixtures)
 
