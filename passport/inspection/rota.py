@@ -235,6 +235,8 @@ def _training(db: Session, items: list[Assignment]) -> None:
             .group_by(Membership.person_id, Membership.org_id)):
         job[(pid, org)] = role
         job.setdefault((pid, None), role)
+    for a in items:
+        a.job_role = job.get((a.person_id, a.home_id)) or job.get((a.person_id, None))
     needs = {h: requirements_by_role(db, h) for h in homes}
     codes = set().union(*(set(c) for n in needs.values() for c in n.values())) if needs else set()
     if not codes:
@@ -243,22 +245,34 @@ def _training(db: Session, items: list[Assignment]) -> None:
         status_subquery(list(people)).where(TrainingRecord.category_code.in_(codes)))}
     names = dict(db.execute(sa.select(TrainingCategory.code, TrainingCategory.name)
                             .where(TrainingCategory.code.in_(codes))).all())
+    # Per person and home: the required subjects' expiry (None = missing, date.max = never expires), worked
+    # out once; then each assignment only compares dates. Messages are built once per subject and date.
+    per_person: dict[tuple[int, int], list[tuple[int, date | None]]] = {}
+    messages: dict[tuple, str] = {}
+
+    def message(rule: str, code: int, when: date | None) -> str:
+        key = (rule, code, when)
+        if key not in messages:
+            messages[key] = (f"No record of {names[code]} training." if when is None else
+                             f"{names[code]} training expired on {format_date(when)}." if rule == "training_expired"
+                             else f"{names[code]} training expires on {format_date(when)}, before the shift ends.")
+        return messages[key]
+
     for a in items:
-        role = job.get((a.person_id, a.home_id)) or job.get((a.person_id, None))
-        for code in needs[a.home_id].get(role or "", []):
-            st = status.get((a.person_id, code))
-            if st is None:
-                a.reasons.append(("training_expired", f"No record of {names[code]} training."))
-            elif st.never_expires:
-                continue
-            elif st.expires_on < a.start_day:
-                a.reasons.append(("training_expired",
-                                  f"{names[code]} training expired on {format_date(st.expires_on)}."))
-            elif st.expires_on < a.end_day:
-                a.reasons.append(("training_expiring", f"{names[code]} training expires on "
-                                  f"{format_date(st.expires_on)}, before the shift ends."))
-    for a in items:
-        a.job_role = job.get((a.person_id, a.home_id)) or job.get((a.person_id, None))
+        key = (a.person_id, a.home_id)
+        if key not in per_person:
+            held = []
+            for code in needs[a.home_id].get(a.job_role or "", []):
+                st = status.get((a.person_id, code))
+                held.append((code, None if st is None else date.max if st.never_expires else st.expires_on))
+            per_person[key] = held
+        for code, expires in per_person[key]:
+            if expires is None:
+                a.reasons.append(("training_expired", message("training_expired", code, None)))
+            elif expires < a.start_day:
+                a.reasons.append(("training_expired", message("training_expired", code, expires)))
+            elif expires < a.end_day:
+                a.reasons.append(("training_expiring", message("training_expiring", code, expires)))
 
 
 def _care_certificate(db: Session, items: list[Assignment], settings: dict[int, RotaSettings]) -> None:
