@@ -12,7 +12,7 @@ import hashlib
 import io
 import json
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from typing import Callable, Iterable
 
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from passport import audit
 from passport.core.access import Principal, org_can_see_person, orgs_with_role
 from passport.core.models import Person
-from passport.core.timeutil import format_uk
+from passport.core.timeutil import format_date, format_uk
 from passport.db import utcnow
 from passport.errors import NotFound, PermissionDenied, ValidationError
 from passport.inspection.models import DataExport
@@ -68,6 +68,18 @@ def request_for_subject(db: Session, principal: Principal, org_id: int, person_i
     return e
 
 
+def _readable(value):
+    """ISO dates and times in the JSON shown as "8 November 2026" (and UK time) in the summary."""
+    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
+        try:
+            if len(value) == 10:
+                return format_date(date.fromisoformat(value))
+            return format_uk(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
 def build_archive(db: Session, person_id: int, parts: Iterable[tuple[str, Part]], at: datetime | None = None) -> bytes:
     """The zip: data.json (every part, machine-readable) and summary.html (the same, readable)."""
     at = at or utcnow()
@@ -77,7 +89,7 @@ def build_archive(db: Session, person_id: int, parts: Iterable[tuple[str, Part]]
             "parts": gathered}
     # The summary is a file, not a page: render without the request's context processors (no URLs in it).
     html = current_app.jinja_env.get_template("inspection/export_summary.html").render(
-        data=data, person=person, prepared=format_uk(at))
+        data=data, person=person, prepared=format_uk(at), readable=_readable)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("data.json", json.dumps(data, indent=2, ensure_ascii=False, default=str))
