@@ -200,12 +200,22 @@ def _parse(db: Session, principal: Principal, rows) -> tuple[list[Assignment], d
             errors[i] = e
             continue
         out.append(Assignment(i, pid, home, *times[i], items))
-    # Refuse people the home has no reason to see: members first (one query), then the visibility rules.
+    # Refuse people the home has no reason to see: members first, then the visibility rules. The same
+    # query gives each person's job role (at the home, else anywhere), which decides the training they need.
     if out:
         on = min(a.start_day for a in out)
-        members = set(tuple(r) for r in db.execute(sa.select(Membership.person_id, Membership.org_id).where(
-            Membership.person_id.in_({a.person_id for a in out}), Membership.org_id.in_({a.home_id for a in out}),
-            Membership.start_date <= on, sa.or_(Membership.end_date.is_(None), Membership.end_date >= on))).all())
+        members, job = set(), {}
+        for pid, org, role in db.execute(
+                sa.select(Membership.person_id, Membership.org_id, sa.func.min(Membership.job_role))
+                .where(Membership.person_id.in_({a.person_id for a in out}), Membership.start_date <= on,
+                       sa.or_(Membership.end_date.is_(None), Membership.end_date >= on))
+                .group_by(Membership.person_id, Membership.org_id)):
+            members.add((pid, org))
+            job[(pid, org)] = role
+            if role is not None:
+                job[(pid, None)] = min(filter(None, (job.get((pid, None)), role)))
+        for a in out:
+            a.job_role = job.get((a.person_id, a.home_id)) or job.get((a.person_id, None))
         seen: dict[tuple[int, int], bool] = {}
         kept = []
         for a in out:
@@ -227,16 +237,6 @@ def _parse(db: Session, principal: Principal, rows) -> tuple[list[Assignment], d
 def _training(db: Session, items: list[Assignment]) -> None:
     people = {a.person_id for a in items}
     homes = {a.home_id for a in items}
-    job = {}
-    for pid, org, role in db.execute(
-            sa.select(Membership.person_id, Membership.org_id, sa.func.min(Membership.job_role))
-            .where(Membership.person_id.in_(people), Membership.job_role.is_not(None), Membership.end_date.is_(None)
-                   | (Membership.end_date >= min(a.start_day for a in items)))
-            .group_by(Membership.person_id, Membership.org_id)):
-        job[(pid, org)] = role
-        job.setdefault((pid, None), role)
-    for a in items:
-        a.job_role = job.get((a.person_id, a.home_id)) or job.get((a.person_id, None))
     needs = {h: requirements_by_role(db, h) for h in homes}
     codes = set().union(*(set(c) for n in needs.values() for c in n.values())) if needs else set()
     if not codes:
