@@ -13,7 +13,8 @@ from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLo
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
-    app.jinja_options = {**app.jinja_options, "undefined": ChainableUndefined}
+    app.jinja_options = {**app.jinja_options, "undefined": ChainableUndefined,
+                         "autoescape": True}  # every template, the NHS.UK components (.jinja) too
     from passport import config as cfg
 
     app.config.from_mapping(cfg.defaults(app.instance_path))
@@ -21,6 +22,9 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     cfg.finalise(app)
+    from passport.escaping import lock_down_reportlab
+
+    lock_down_reportlab()  # reportlab never fetches a URL or reads a file because of markup
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -34,9 +38,10 @@ def create_app(config: dict | None = None) -> Flask:
         PackageLoader("nhsuk_frontend_jinja"),
     ])
 
-    from passport import api, db, mail, plugins, web
+    from passport import api, db, mail, params, plugins, web
     from passport.core import auth, views as core_views
 
+    params.init_app(app)  # the <id:...> URL converter, before any blueprint registers its routes
     db.init_app(app)
     mail.init_app(app)
     auth.init_app(app)

@@ -8,19 +8,65 @@ import os
 import sys
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from passport import db as dbm
 
 
+MAY_CREATE_DATABASE = "passport.cli.may_create_database"
+
+
 def _create_app(*_args, **_kwargs):
     from passport import create_app
 
-    return create_app()
+    app = create_app()
+    _refuse_to_create_sqlite_file(app)
+    return app
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def _sqlite_path(app) -> str | None:
+    url = sa.engine.make_url(app.config["DATABASE_URL"])
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or \
+            url.query.get("mode") == "memory":
+        return None
+    return os.path.abspath(url.database)
+
+
+def _refuse_to_create_sqlite_file(app) -> None:
+    """SQLite makes an empty file when asked to open one that does not exist. On the command line only
+    ``passport db upgrade`` (and the commands that run it: setup, demo) may do that; any other command
+    pointed at a missing database says so and exits 1, rather than leaving an empty file and a traceback."""
+    path = _sqlite_path(app)
+    if path is None:
+        return
+
+    @sa.event.listens_for(dbm.get_engine(app), "do_connect")
+    def _check(_dialect, _record, _cargs, _cparams):
+        if not os.path.exists(path) and not app.extensions.get(MAY_CREATE_DATABASE):
+            raise click.ClickException(f"There is no database at {path}. Check PASSPORT_DATABASE_URL, or create "
+                                       "it with 'passport db upgrade'.")
+
+
+class PassportGroup(FlaskGroup):
+    """Flask's command group, turning "the database is not set up" into a message and exit status 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+            text = str(exc.orig if exc.orig is not None else exc).lower()
+            if "no such table" in text or ("relation" in text and "does not exist" in text):
+                raise click.ClickException("The database has no passport tables yet (or is out of date): run "
+                                           "'passport db upgrade' first.") from None
+            if "unable to open database file" in text:
+                raise click.ClickException("The database file cannot be opened: check PASSPORT_DATABASE_URL "
+                                           "and the folder's permissions.") from None
+            raise
+
+
+@click.group(cls=PassportGroup, create_app=_create_app, add_version_option=False)
 def main():
     """Care training passport service."""
 
@@ -41,6 +87,7 @@ def upgrade(app, revision: str = "heads") -> None:
     """Bring the database schema (and reference data) up to date."""
     from alembic import command
 
+    app.extensions[MAY_CREATE_DATABASE] = True  # the one command that may create a new SQLite file
     command.upgrade(alembic_config(app), revision)
 
 

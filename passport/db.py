@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
+from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Session as _Session, scoped_session, sessionmaker
 
@@ -91,9 +92,66 @@ def make_engine(url: str) -> sa.Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):  # pragma: no cover - driver hook
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if _read_only_request():
+                g.passport_deferred_tx = True
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+# --- read requests and the write lock ----------------------------------------------------------------
+#
+# On SQLite a transaction that may write begins IMMEDIATE, so two writers queue for the lock instead of
+# failing half-way. A GET, HEAD or OPTIONS request only reads, so its transaction begins deferred and
+# never holds the write lock. A read request that must write (a token's last-used time, a check log)
+# says so first with ``intend_to_write()``; from then on its transactions begin IMMEDIATE again.
+# PostgreSQL is unaffected: its transactions never take a database-wide lock.
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+class UndeclaredWrite(RuntimeError):
+    """A read request wrote without calling ``intend_to_write()`` first (raised in strict mode)."""
+
+
+def _read_only_request() -> bool:
+    return has_request_context() and request.method in READ_METHODS and not g.get("passport_write_intent")
+
+
+def intend_to_write(db: _Session | None = None) -> None:
+    """Declare that this request is about to write. Call it before the first change in a read request.
+
+    Outside a read request it does nothing. Inside one, later transactions begin IMMEDIATE, and a
+    deferred transaction already open is ended first (it has written nothing, so this only releases its
+    snapshot): on SQLite a deferred reader cannot safely become a writer.
+    """
+    if not has_request_context() or g.get("passport_write_intent"):
+        return
+    g.passport_write_intent = True
+    if g.pop("passport_deferred_tx", False):
+        db = db if db is not None else session
+        if isinstance(db, scoped_session):
+            db = db()
+        if db.in_transaction():
+            db.commit()
+
+
+def _check_read_request_writes(app, engine: sa.Engine) -> None:
+    """Find writes hidden in read requests: raise in strict mode (the tests), log otherwise."""
+    strict = bool(app.config.get("STRICT_READ_REQUESTS"))
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(conn, cursor, statement, parameters, context, executemany):
+        if not _read_only_request() or not statement.lstrip()[:7].upper().startswith(_WRITE_VERBS):
+            return
+        message = (f"{request.method} {request.path} writes without intend_to_write(): "
+                   f"{statement.split(chr(10), 1)[0][:120]}")
+        if strict:
+            raise UndeclaredWrite(message)
+        app.logger.warning(message)
 
 
 def init_app(app) -> None:
@@ -101,6 +159,7 @@ def init_app(app) -> None:
     url = app.config["DATABASE_URL"]
     engine = make_engine(url)
     app.extensions[EXTENSION_KEY] = engine
+    _check_read_request_writes(app, engine)
 
     @app.teardown_appcontext
     def _remove_session(exc):

@@ -12,6 +12,8 @@ from email.message import Message
 from email.mime.text import MIMEText
 from email.utils import formataddr, parseaddr
 
+from passport.escaping import header_text
+
 EXTENSION_KEY = "passport.mail"
 
 
@@ -21,12 +23,13 @@ class Mailer:
 
     def build(self, to: str, subject: str, body: str) -> Message:
         """A UTF-8 plain-text message. Built with the compat32 classes, about ten times faster than
-        ``EmailMessage.set_content``, which matters when a reminder run sends tens of thousands."""
+        ``EmailMessage.set_content``, which matters when a reminder run sends tens of thousands.
+        Header values pass ``escaping.header_text``: a line break in a course title or a name cannot add a header."""
         msg = MIMEText(body, "plain", "utf-8")
         name, address = parseaddr(self.config["MAIL_FROM"])
         msg["From"] = formataddr((name, address), charset="utf-8")
-        msg["To"] = _header(to)
-        msg["Subject"] = _header(subject)
+        msg["To"] = _header(header_text(to))
+        msg["Subject"] = _header(header_text(subject))
         return msg
 
     def send_many(self, messages: list[Message]) -> int:

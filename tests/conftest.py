@@ -40,6 +40,8 @@ def app():
             "PUBLIC_URL": "https://passport.test",
             "KEEP_SESSION_ON_TEARDOWN": True,
             "SERVER_NAME": None,
+            # A GET that writes without passport.db.intend_to_write() fails the test (see passport/db.py).
+            "STRICT_READ_REQUESTS": True,
         })
         from passport.cli import upgrade
 

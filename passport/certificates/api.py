@@ -9,13 +9,14 @@ from passport.api import ApiError, api_doc, json_body, principal, require_auth
 from passport.certificates import openbadge, qr, render, services, settings
 from passport.certificates.models import REASON_LABELS, REVOCATION_REASONS, SUSPENSION_REASONS, Passport
 from passport.certificates.presentation import competency_rows, issuer_name
+from passport.params import ID_SCHEMA, body_id, query_id
 
 bp = Blueprint("certificates_api", __name__, url_prefix="/api/v1/passports")
 TAGS = ["passports"]
 
 ISSUE_SCHEMA = {"type": "object", "required": ["person_id"], "properties": {
-    "person_id": {"type": "integer"},
-    "org_id": {"type": ["integer", "null"], "description": "Issuing organisation (default: the one you share "
+    "person_id": ID_SCHEMA,
+    "org_id": {**ID_SCHEMA, "type": ["integer", "null"], "description": "Issuing organisation (default: the one you share "
                                                            "with the person; scheme admins may leave it empty)"}}}
 REVOKE_SCHEMA = {"type": "object", "required": ["reason"], "properties": {
     "reason": {"type": "string", "enum": list(REVOCATION_REASONS)}}}
@@ -45,15 +46,6 @@ def passport_json(p: Passport, with_token: bool = True) -> dict:
     return out
 
 
-def _int_field(data: dict, key: str, required: bool = False) -> int | None:
-    value = data.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ApiError(400, "validation_error", f"{key} must be an integer.", {key: "Give a whole number id."})
-    return value
-
-
 @bp.post("")
 @api_doc("Issue a passport for a person (training leads, registered managers and admins of their employer)",
          body=ISSUE_SCHEMA, responses={"201": "Issued", "409": "A passport is suspended", "503": "No signing key"},
@@ -61,8 +53,8 @@ def _int_field(data: dict, key: str, required: bool = False) -> int | None:
 @require_auth
 def issue():
     data = json_body()
-    person_id = _int_field(data, "person_id", required=True)
-    org_id = _int_field(data, "org_id")
+    person_id = body_id(data, "person_id")
+    org_id = body_id(data, "org_id", required=False)
     p = services.issue_passport(dbm.session, principal(), person_id, org_id, **settings(current_app))
     dbm.session.commit()
     return jsonify(passport_json(p)), 201
@@ -70,25 +62,22 @@ def issue():
 
 @bp.get("")
 @api_doc("List a person's passports, newest first (default: your own)", params=[
-    {"name": "person_id", "in": "query", "required": False, "schema": {"type": "integer"}}], tags=TAGS)
+    {"name": "person_id", "in": "query", "required": False, "schema": ID_SCHEMA}], tags=TAGS)
 @require_auth
 def list_passports():
-    raw = request.args.get("person_id")
-    if raw is not None and not raw.isdigit():
-        raise ApiError(400, "validation_error", "person_id must be an integer.", {"person_id": "Give a number."})
-    person_id = int(raw) if raw else principal().person_id
+    person_id = query_id("person_id") or principal().person_id
     return jsonify({"passports": [passport_json(p) for p in
                                   services.list_for_person(dbm.session, principal(), person_id)]})
 
 
-@bp.get("/<int:passport_id>")
+@bp.get("/<id:passport_id>")
 @api_doc("One passport with its token and status", tags=TAGS)
 @require_auth
 def get(passport_id: int):
     return jsonify(passport_json(services.get_passport(dbm.session, principal(), passport_id)))
 
 
-@bp.post("/<int:passport_id>/revoke")
+@bp.post("/<id:passport_id>/revoke")
 @api_doc("Revoke a passport for good (issuing organisation only). Revoking twice is harmless.", body=REVOKE_SCHEMA,
          tags=TAGS)
 @require_auth
@@ -99,7 +88,7 @@ def revoke(passport_id: int):
     return jsonify(passport_json(p, with_token=False))
 
 
-@bp.post("/<int:passport_id>/suspend")
+@bp.post("/<id:passport_id>/suspend")
 @api_doc("Suspend a passport while something is investigated (issuing organisation only)", body=SUSPEND_SCHEMA,
          tags=TAGS)
 @require_auth
@@ -110,7 +99,7 @@ def suspend(passport_id: int):
     return jsonify(passport_json(p, with_token=False))
 
 
-@bp.post("/<int:passport_id>/reinstate")
+@bp.post("/<id:passport_id>/reinstate")
 @api_doc("Lift a suspension (issuing organisation only)", tags=TAGS)
 @require_auth
 def reinstate(passport_id: int):
@@ -119,7 +108,7 @@ def reinstate(passport_id: int):
     return jsonify(passport_json(p, with_token=False))
 
 
-@bp.post("/<int:passport_id>/reissue")
+@bp.post("/<id:passport_id>/reissue")
 @api_doc("Re-issue with today's facts; the old passport becomes superseded", responses={"201": "Issued"}, tags=TAGS)
 @require_auth
 def reissue(passport_id: int):
@@ -141,28 +130,28 @@ def _download(passport_id: int, kind: str, filename: str):
     return resp
 
 
-@bp.get("/<int:passport_id>/qr.png")
+@bp.get("/<id:passport_id>/qr.png")
 @api_doc("The passport's QR code as PNG (error correction Q, 4-module quiet zone)", tags=TAGS)
 @require_auth
 def qr_png(passport_id: int):
     return _download(passport_id, "qr.png", f"passport-{passport_id}-qr.png")
 
 
-@bp.get("/<int:passport_id>/qr.svg")
+@bp.get("/<id:passport_id>/qr.svg")
 @api_doc("The passport's QR code as SVG", tags=TAGS)
 @require_auth
 def qr_svg(passport_id: int):
     return _download(passport_id, "qr.svg", f"passport-{passport_id}-qr.svg")
 
 
-@bp.get("/<int:passport_id>/phone.png")
+@bp.get("/<id:passport_id>/phone.png")
 @api_doc("A phone-gallery image of the passport (1080 x 1920 PNG)", tags=TAGS)
 @require_auth
 def phone_png(passport_id: int):
     return _download(passport_id, "phone.png", f"passport-{passport_id}-phone.png")
 
 
-@bp.get("/<int:passport_id>/passport.pdf")
+@bp.get("/<id:passport_id>/passport.pdf")
 @api_doc("The printable passport as PDF: layout=a4 (default) or card (credit-card size)", params=[
     {"name": "layout", "in": "query", "required": False, "schema": {"type": "string", "enum": ["a4", "card"]}}],
     tags=TAGS)
@@ -174,7 +163,7 @@ def pdf(passport_id: int):
     return _download(passport_id, f"{layout}.pdf", f"passport-{passport_id}-{layout}.pdf")
 
 
-@bp.get("/<int:passport_id>/openbadge.jwt")
+@bp.get("/<id:passport_id>/openbadge.jwt")
 @api_doc("Open Badges 3.0 AchievementCredential as a VC-JWT signed RS256", tags=TAGS)
 @require_auth
 def openbadge_jwt(passport_id: int):
@@ -186,7 +175,7 @@ def openbadge_jwt(passport_id: int):
     return resp
 
 
-@bp.get("/<int:passport_id>/openbadge.json")
+@bp.get("/<id:passport_id>/openbadge.json")
 @api_doc("Open Badges 3.0 AchievementCredential as plain JSON (unsigned)", tags=TAGS)
 @require_auth
 def openbadge_json(passport_id: int):

@@ -46,7 +46,7 @@ def single_jwk(kid: str):
                    JWKS_MAX_AGE)
 
 
-@public_bp.get("/status/<int:list_id>/<purpose>")
+@public_bp.get("/status/<id:list_id>/<purpose>")
 def status_list(list_id: int, purpose: str):
     """A signed W3C BitstringStatusListCredential (revocation | suspension | refresh)."""
     if purpose not in STATUS_PURPOSES:

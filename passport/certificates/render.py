@@ -2,6 +2,8 @@
 the QR as PNG and SVG, a phone-gallery image, and PDFs (A4 and credit-card size) drawn with reportlab.
 
 Issuing never renders anything (bulk re-issue stays fast); the first download does, once.
+The PDFs draw plain text on the canvas (never ``Paragraph`` markup), and every string they and the phone
+image show passes ``passport.escaping.pdf_text`` first (see ``_printable``).
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from sqlalchemy.orm import Session
 from passport.certificates import qr
 from passport.certificates.models import Artifact, Passport
 from passport.certificates.presentation import view_model
+from passport.db import intend_to_write
+from passport.escaping import pdf_text
 
 KINDS = {
     "qr.png": "image/png",
@@ -34,6 +38,22 @@ def _font_path(bold: bool = False) -> str:
     return os.path.join(os.path.dirname(reportlab.__file__), "fonts", "VeraBd.ttf" if bold else "Vera.ttf")
 
 
+def _printable(value):
+    """The view model with every string made printable (``pdf_text``): names, titles and organisation
+    names are drawn as text, so nothing is escaped, but control characters and lone surrogates go."""
+    if isinstance(value, str):
+        return pdf_text(value)
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_printable(v) for v in value)
+    return value
+
+
+def _view(db: Session, p: Passport) -> dict:
+    return _printable(view_model(db, p))
+
+
 def artifact(db: Session, p: Passport, kind: str, public_url: str) -> bytes:
     """The cached rendering ``kind`` (see KINDS) of passport ``p``, rendering and storing it first if
     needed (flushes; the caller commits). Two requests racing to render both succeed."""
@@ -43,6 +63,7 @@ def artifact(db: Session, p: Passport, kind: str, public_url: str) -> bytes:
     if row is not None:
         return row.content
     content = RENDERERS[kind](db, p, public_url)
+    intend_to_write(db)  # a cache fill, also from a GET
     try:
         with db.begin_nested():
             db.add(Artifact(passport_id=p.id, kind=kind, content=content))
@@ -66,7 +87,7 @@ def phone_png(db: Session, p: Passport, public_url: str) -> bytes:
     """A 1080 x 1920 image to keep in the phone's photo gallery: name, what is certified, the QR."""
     from PIL import Image, ImageDraw, ImageFont
 
-    vm = view_model(db, p)
+    vm = _view(db, p)
     W, H, M = 1080, 1920, 60
     img = Image.new("RGB", (W, H), "white")
     d = ImageDraw.Draw(img)
@@ -171,7 +192,7 @@ def a4_pdf(db: Session, p: Passport, public_url: str) -> bytes:
     from reportlab.pdfgen import canvas
 
     regular, bold = _fonts()
-    vm = view_model(db, p)
+    vm = _view(db, p)
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4, pageCompression=1)
     c.setTitle(f"Care training passport – {vm['name']}")
@@ -262,7 +283,7 @@ def card_pdf(db: Session, p: Passport, public_url: str) -> bytes:
     from reportlab.pdfgen import canvas
 
     regular, bold = _fonts()
-    vm = view_model(db, p)
+    vm = _view(db, p)
     W, H = 85.6 * mm, 53.98 * mm
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=(W, H), pageCompression=1)

@@ -10,7 +10,7 @@ from passport.certificates import bp, keys as keyring, openbadge, qr, render, se
 from passport.certificates.forms import IssueForm, RevokeForm
 from passport.certificates.models import REASON_LABELS, Passport
 from passport.certificates.presentation import view_model
-from passport.core.access import current_memberships, has_role, is_scheme_admin, orgs_with_role
+from passport.core.access import has_role, is_scheme_admin, memberships_of, orgs_with_role
 from passport.core.auth import current_principal, role_required
 from passport.core.forms import ConfirmForm
 from passport.core.models import Organisation, Person
@@ -57,7 +57,7 @@ def show_to_checker():
                            state_label=services.state_label)
 
 
-@bp.get("/organisations/<int:org_id>")
+@bp.get("/organisations/<id:org_id>")
 @role_required(*STAFF_ROLES)
 def org_passports(org_id: int):
     """Staff: everyone in the organisation with their Care Certificate and passport state."""
@@ -67,7 +67,7 @@ def org_passports(org_id: int):
                            can_issue=can_issue, form=ConfirmForm(), state_label=services.state_label)
 
 
-@bp.route("/people/<int:person_id>", methods=["GET", "POST"])
+@bp.route("/people/<id:person_id>", methods=["GET", "POST"])
 @login_required
 def person_passports(person_id: int):
     """A person's passports; issuers can issue a new one here."""
@@ -96,7 +96,7 @@ def person_passports(person_id: int):
                            can_issue=bool(org_ids), cc=cc, state_label=services.state_label), status
 
 
-@bp.get("/passports/<int:passport_id>")
+@bp.get("/passports/<id:passport_id>")
 @login_required
 def passport(passport_id: int):
     p = _passport_or_404(passport_id)
@@ -109,7 +109,7 @@ def passport(passport_id: int):
                            qr_text=qr.qr_text(p.token, settings(current_app)["public_url"], p.qr_mode))
 
 
-@bp.post("/passports/<int:passport_id>/<action>")
+@bp.post("/passports/<id:passport_id>/<action>")
 @login_required
 def passport_action(passport_id: int, action: str):
     """Revoke (with a reason), suspend, reinstate or re-issue; issuing organisation only."""
@@ -150,7 +150,7 @@ def passport_action(passport_id: int, action: str):
     return redirect(url_for("certificates.passport", passport_id=target.id))
 
 
-@bp.get("/passports/<int:passport_id>/print")
+@bp.get("/passports/<id:passport_id>/print")
 @login_required
 def print_view(passport_id: int):
     """Printable passport (HTML + print CSS): ?layout=a4 (default) or card."""
@@ -161,7 +161,7 @@ def print_view(passport_id: int):
     return render_template("certificates/print.html", p=p, vm=view_model(dbm.session, p), layout=layout)
 
 
-@bp.get("/passports/<int:passport_id>/download/<kind>")
+@bp.get("/passports/<id:passport_id>/download/<kind>")
 @login_required
 def download(passport_id: int, kind: str):
     p = _passport_or_404(passport_id)
@@ -199,7 +199,7 @@ def keys_page():
 
 
 def _has_passport_or_works(principal) -> bool:
-    if any(m.role == "worker" for m in current_memberships(dbm.session, principal.person_id)):
+    if any(m.role == "worker" for m in memberships_of(dbm.session, principal)):
         return True
     return services.current_passport(dbm.session, principal.person_id) is not None
 

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Callable, Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from passport.audit import Actor
 from passport.errors import NotFound, PermissionDenied
@@ -41,8 +41,10 @@ def today() -> date:
 
 
 def current_memberships(db: Session, person_id: int, on: date | None = None) -> list[Membership]:
+    """Anyone's memberships current on ``on`` (today), with their organisations, in one statement.
+    For the acting principal's own memberships use ``memberships_of``, which asks once per request."""
     on = on or today()
-    q = sa.select(Membership).where(
+    q = sa.select(Membership).options(joinedload(Membership.organisation, innerjoin=True)).where(
         Membership.person_id == person_id,
         Membership.start_date <= on,
         sa.or_(Membership.end_date.is_(None), Membership.end_date >= on),
@@ -50,8 +52,10 @@ def current_memberships(db: Session, person_id: int, on: date | None = None) -> 
     return list(db.scalars(q))
 
 
-def _memberships(db: Session, principal: Principal) -> list[Membership]:
-    on = today()
+def memberships_of(db: Session, principal: Principal, on: date | None = None) -> list[Membership]:
+    """The principal's memberships current on ``on`` (today): looked up once per principal, which lives
+    for one request or one command. The list is shared; do not change it."""
+    on = on or today()
     key = ("memberships", on)
     if key not in principal._cache:
         principal._cache[key] = current_memberships(db, principal.person_id, on)
@@ -61,7 +65,7 @@ def _memberships(db: Session, principal: Principal) -> list[Membership]:
 def is_scheme_admin(db: Session, principal: Principal) -> bool:
     if principal.token_role is not None and principal.token_role != "scheme_admin":
         return False
-    return any(m.role == "scheme_admin" for m in _memberships(db, principal))
+    return any(m.role == "scheme_admin" for m in memberships_of(db, principal))
 
 
 def has_role(db: Session, principal: Principal, roles: str | Iterable[str], org_id: int | None) -> bool:
@@ -75,7 +79,7 @@ def has_role(db: Session, principal: Principal, roles: str | Iterable[str], org_
         if principal.token_org_id != org_id or principal.token_role not in roles:
             return False
         roles = {principal.token_role}
-    return any(m.org_id == org_id and m.role in roles for m in _memberships(db, principal))
+    return any(m.org_id == org_id and m.role in roles for m in memberships_of(db, principal))
 
 
 def require_role(db: Session, principal: Principal, roles, org_id: int | None) -> None:
@@ -87,7 +91,7 @@ def require_role(db: Session, principal: Principal, roles, org_id: int | None) -
 def orgs_with_role(db: Session, principal: Principal, roles) -> list[int]:
     """Organisation ids where the principal holds one of ``roles`` today (token scope respected)."""
     roles = {roles} if isinstance(roles, str) else set(roles)
-    ids = {m.org_id for m in _memberships(db, principal) if m.role in roles}
+    ids = {m.org_id for m in memberships_of(db, principal) if m.role in roles}
     if principal.token_org_id is not None:
         ids = {i for i in ids if i == principal.token_org_id and principal.token_role in roles}
     return sorted(ids)

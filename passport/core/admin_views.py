@@ -9,7 +9,7 @@ from flask_login import login_required
 from passport import audit, db as dbm
 from passport.core import accounts, catalogue, invitations, records, services
 from passport.core.access import (
-    current_memberships, has_role, is_scheme_admin, orgs_with_role, org_can_see_person,
+    has_role, is_scheme_admin, orgs_with_role, org_can_see_person,
     require_person_visible, today,
 )
 from passport.core.auth import current_principal, role_required
@@ -43,7 +43,7 @@ def organisations():
                            scheme=services.get_scheme(dbm.session)), status_for(form)
 
 
-@bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
+@bp.route("/organisations/<id:org_id>", methods=["GET", "POST"])
 @role_required(*STAFF_ROLES)
 def organisation(org_id: int):
     org = services.get_or_404(dbm.session, Organisation, org_id)
@@ -61,7 +61,7 @@ def organisation(org_id: int):
                            people_count=len(services.people_in_org(dbm.session, org_id))), status_for(form)
 
 
-@bp.route("/organisations/<int:org_id>/people", methods=["GET", "POST"])
+@bp.route("/organisations/<id:org_id>/people", methods=["GET", "POST"])
 @role_required(*STAFF_ROLES)
 def org_people(org_id: int):
     org = services.get_or_404(dbm.session, Organisation, org_id)
@@ -118,7 +118,7 @@ def _send_invite(person: Person, link: str) -> None:
         f"(the link works once, within an hour):\n\n{link}\n")
 
 
-@bp.route("/people/<int:person_id>", methods=["GET"])
+@bp.route("/people/<id:person_id>", methods=["GET"])
 @login_required
 def person(person_id: int):
     p = current_principal()
@@ -136,7 +136,7 @@ def person(person_id: int):
         is_self=p.person_id == person_id)
 
 
-@bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
+@bp.route("/people/<id:person_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_person(person_id: int):
     p = current_principal()
@@ -154,7 +154,7 @@ def _admin_over(p, target: Person) -> bool:
         m.is_current(today()) and has_role(dbm.session, p, "org_admin", m.org_id) for m in target.memberships)
 
 
-@bp.route("/organisations/<int:org_id>/people/<int:person_id>/roles", methods=["GET", "POST"])
+@bp.route("/organisations/<id:org_id>/people/<id:person_id>/roles", methods=["GET", "POST"])
 @role_required("org_admin")
 def add_role(org_id: int, person_id: int):
     """Another role for a current member. Anyone else joins only by an invitation or an accepted passport,
@@ -170,7 +170,7 @@ def add_role(org_id: int, person_id: int):
     return render_template("core/add_role.html", person=target, org=org, form=form), status_for(form)
 
 
-@bp.post("/memberships/<int:membership_id>/end")
+@bp.post("/memberships/<id:membership_id>/end")
 @login_required
 def end_membership(membership_id: int):
     if not ConfirmForm().validate_on_submit():
@@ -181,7 +181,7 @@ def end_membership(membership_id: int):
     return redirect(url_for("admin.person", person_id=m.person_id))
 
 
-@bp.post("/people/<int:person_id>/account/<action>")
+@bp.post("/people/<id:person_id>/account/<action>")
 @login_required
 def account_action(person_id: int, action: str):
     if not ConfirmForm().validate_on_submit() or action not in ("invite", "disable", "enable"):
@@ -207,7 +207,7 @@ def account_action(person_id: int, action: str):
     return redirect(url_for("admin.person", person_id=person_id))
 
 
-@bp.route("/organisations/<int:org_id>/people/<int:person_id>/records/new", methods=["GET", "POST"])
+@bp.route("/organisations/<id:org_id>/people/<id:person_id>/records/new", methods=["GET", "POST"])
 @role_required(*records.RECORDING_ROLES)
 def add_record(org_id: int, person_id: int):
     target = dbm.session.get(Person, person_id) if 0 < person_id < 2**63 else None
@@ -240,14 +240,14 @@ def scheme():
     return render_template("core/scheme.html", form=form), status_for(form)
 
 
-@bp.get("/organisations/<int:org_id>/audit")
+@bp.get("/organisations/<id:org_id>/audit")
 @role_required("org_admin", "registered_manager")
 def org_audit(org_id: int):
     org = services.get_or_404(dbm.session, Organisation, org_id)
     return render_template("core/audit.html", org=org, entries=audit.entries_for(dbm.session, org_id=org_id, limit=200))
 
 
-@bp.route("/organisations/<int:org_id>/refresh-periods", methods=["GET", "POST"])
+@bp.route("/organisations/<id:org_id>/refresh-periods", methods=["GET", "POST"])
 @role_required("training_lead", "org_admin", "registered_manager")
 def refresh_periods(org_id: int):
     """How often each subject must be refreshed here: the national default, or this organisation's own."""

@@ -8,9 +8,10 @@ from flask import Blueprint, current_app, jsonify
 from passport import db as dbm
 from passport.api import ApiError, api_doc, json_body, principal, require_auth
 from passport.core import catalogue, invitations, records, services
-from passport.core.access import current_memberships, require_person_visible, require_role
+from passport.core.access import memberships_of, require_person_visible, require_role
 from passport.core.models import ROLES, Invitation, Organisation, Person
 from passport.db import utcnow
+from passport.params import ID_SCHEMA
 
 bp = Blueprint("core_api", __name__, url_prefix="/api/v1")
 STAFF = ("org_admin", "training_lead", "registered_manager", "assessor", "registered_professional")
@@ -19,7 +20,8 @@ ORG_SCHEMA = {"type": "object", "required": ["name", "kind"], "properties": {
     "name": {"type": "string", "maxLength": 200}, "kind": {"type": "string"},
     "cqc_location_id": {"type": ["string", "null"]}, "ods_code": {"type": ["string", "null"]}}}
 PERSON_SCHEMA = {"type": "object", "required": ["given_name", "family_name", "role"], "properties": {
-    "given_name": {"type": "string"}, "family_name": {"type": "string"}, "email": {"type": ["string", "null"]},
+    "given_name": {"type": "string", "minLength": 1, "maxLength": 100},
+    "family_name": {"type": "string", "minLength": 1, "maxLength": 100}, "email": {"type": ["string", "null"]},
     "registration_body": {"type": ["string", "null"]}, "registration_pin": {"type": ["string", "null"]},
     "role": {"type": "string", "enum": list(ROLES)}, "job_role": {"type": ["string", "null"]},
     "start_date": {"type": "string", "format": "date"}}}
@@ -30,7 +32,7 @@ INVITATION_SCHEMA = {"type": "object", "required": ["email", "roles"], "properti
     "family_name": {"type": "string", "maxLength": 100}}}
 NOT_SEEN = {"404": "No such person, or no reason to see them (the same answer either way)"}
 RECORD_SCHEMA = {"type": "object", "required": ["org_id", "category_code", "completed_on"], "properties": {
-    "org_id": {"type": "integer"}, "category_code": {"type": "integer"}, "title": {"type": "string"},
+    "org_id": ID_SCHEMA, "category_code": {"type": "integer"}, "title": {"type": "string"},
     "completed_on": {"type": "string", "format": "date"}, "expires_on": {"type": ["string", "null"], "format": "date"},
     "provider_name": {"type": "string"}, "accredited": {"type": "boolean"}, "notes": {"type": "string"}}}
 
@@ -89,7 +91,7 @@ def me():
     p = principal()
     return jsonify({"person": person_json(p.person, with_contact=True), "token_org_id": p.token_org_id,
                     "token_role": p.token_role,
-                    "roles": [{"org_id": m.org_id, "role": m.role} for m in current_memberships(dbm.session, p.person_id)]})
+                    "roles": [{"org_id": m.org_id, "role": m.role} for m in memberships_of(dbm.session, p)]})
 
 
 @bp.get("/organisations")
@@ -108,14 +110,14 @@ def create_org():
     return jsonify(org_json(org)), 201
 
 
-@bp.get("/organisations/<int:org_id>")
+@bp.get("/organisations/<id:org_id>")
 @api_doc("One organisation", tags=["core"])
 @require_auth
 def get_org(org_id: int):
     return jsonify(org_json(services.get_or_404(dbm.session, Organisation, org_id)))
 
 
-@bp.get("/organisations/<int:org_id>/people")
+@bp.get("/organisations/<id:org_id>/people")
 @api_doc("People with a current membership of the organisation (staff of that organisation)", tags=["core"])
 @require_auth
 def org_people(org_id: int):
@@ -124,7 +126,7 @@ def org_people(org_id: int):
     return jsonify({"people": [person_json(p) for p in services.people_in_org(dbm.session, org_id)]})
 
 
-@bp.post("/organisations/<int:org_id>/people")
+@bp.post("/organisations/<id:org_id>/people")
 @api_doc("Add a new person record with a first role (organisation admins). An email address that already "
          "belongs to someone is sent an invitation instead (202): the organisation gains them only when they "
          "accept, and the answer never says whose the address is.", body=PERSON_SCHEMA,
@@ -147,7 +149,7 @@ def create_person(org_id: int):
     return jsonify(person_json(person, with_contact=True)), 201
 
 
-@bp.get("/people/<int:person_id>")
+@bp.get("/people/<id:person_id>")
 @api_doc("One person (themself, or staff of an organisation with a current reason to see them)",
          responses=NOT_SEEN, tags=["core"])
 @require_auth
@@ -156,13 +158,13 @@ def get_person(person_id: int):
     return jsonify(person_json(person, with_contact=True))
 
 
-@bp.post("/people/<int:person_id>/memberships")
+@bp.post("/people/<id:person_id>/memberships")
 @api_doc("Give a current member of the organisation another role (organisation admins). Anyone else joins "
          "only by accepting an invitation or by the organisation accepting their passport.",
          responses={"201": "Created", "404": "Not a current member of this organisation (or no such person)",
                     "409": "They already hold this role"}, body={
     "type": "object", "required": ["org_id", "role"], "properties": {
-        "org_id": {"type": "integer"}, "role": {"type": "string", "enum": list(ROLES)},
+        "org_id": ID_SCHEMA, "role": {"type": "string", "enum": list(ROLES)},
         "job_role": {"type": ["string", "null"]}, "start_date": {"type": "string", "format": "date"}}}, tags=["core"])
 @require_auth
 def add_membership(person_id: int):
@@ -178,7 +180,7 @@ def add_membership(person_id: int):
 # --- invitations ---------------------------------------------------------------------------------
 
 
-@bp.get("/organisations/<int:org_id>/invitations")
+@bp.get("/organisations/<id:org_id>/invitations")
 @api_doc("Pending invitations to join the organisation (organisation admins and training leads)",
          responses={"404": "No such organisation"}, tags=["invitations"])
 @require_auth
@@ -187,7 +189,7 @@ def list_invitations(org_id: int):
     return jsonify({"invitations": [invitation_json(i) for i in rows]})
 
 
-@bp.post("/organisations/<int:org_id>/invitations")
+@bp.post("/organisations/<id:org_id>/invitations")
 @api_doc("Invite an email address to join the organisation in some roles. A single-use link is emailed, "
          "valid for INVITATION_DAYS; the answer is the same whoever owns the address.", body=INVITATION_SCHEMA,
          responses={"201": "Invitation created and emailed", "404": "No such organisation"}, tags=["invitations"])
@@ -201,7 +203,7 @@ def create_invitation(org_id: int):
     return jsonify(invitation_json(inv)), 201
 
 
-@bp.post("/invitations/<int:invitation_id>/resend")
+@bp.post("/invitations/<id:invitation_id>/resend")
 @api_doc("Email a new link for a pending or expired invitation (the old link stops working)",
          responses={"404": "No such invitation", "409": "Already accepted or withdrawn"}, tags=["invitations"])
 @require_auth
@@ -213,7 +215,7 @@ def resend_invitation(invitation_id: int):
     return jsonify(invitation_json(inv))
 
 
-@bp.post("/invitations/<int:invitation_id>/revoke")
+@bp.post("/invitations/<id:invitation_id>/revoke")
 @api_doc("Withdraw an invitation (its link stops working)",
          responses={"404": "No such invitation", "409": "Already accepted"}, tags=["invitations"])
 @require_auth
@@ -223,7 +225,7 @@ def revoke_invitation(invitation_id: int):
     return jsonify(invitation_json(inv))
 
 
-@bp.get("/people/<int:person_id>/training-records")
+@bp.get("/people/<id:person_id>/training-records")
 @api_doc("A person's training records, newest first, with provenance", responses=NOT_SEEN, tags=["core"])
 @require_auth
 def list_records(person_id: int):
@@ -231,7 +233,7 @@ def list_records(person_id: int):
     return jsonify({"records": [record_json(r) for r in records.record_history(dbm.session, person_id)]})
 
 
-@bp.post("/people/<int:person_id>/training-records")
+@bp.post("/people/<id:person_id>/training-records")
 @api_doc("Add a manually entered training record", body=RECORD_SCHEMA,
          responses={"201": "Created", **NOT_SEEN}, tags=["core"])
 @require_auth

@@ -59,7 +59,7 @@ def _role_choices(org_id: int) -> list:
     return choices((r, ROLE_LABELS[r]) for r in allowed)
 
 
-@bp.route("/organisations/<int:org_id>/invitations", methods=["GET", "POST"])
+@bp.route("/organisations/<id:org_id>/invitations", methods=["GET", "POST"])
 @role_required(*invitations.INVITING_ROLES)
 def org_invitations(org_id: int):
     org = services.get_or_404(dbm.session, Organisation, org_id)
@@ -79,7 +79,7 @@ def org_invitations(org_id: int):
                            now=utcnow(), days=current_app.config["INVITATION_DAYS"]), status_for(form)
 
 
-@bp.post("/invitations/<int:invitation_id>/<action>")
+@bp.post("/invitations/<id:invitation_id>/<action>")
 @login_required
 def manage(invitation_id: int, action: str):
     if action not in ("resend", "revoke"):
@@ -108,7 +108,7 @@ def mine():
     return render_template("core/my_invitations.html", rows=rows, role_text=role_text)
 
 
-@bp.post("/invitations/<int:invitation_id>/accept")
+@bp.post("/invitations/<id:invitation_id>/accept")
 @login_required
 def accept_mine(invitation_id: int):
     if not ConfirmForm().validate_on_submit():

@@ -10,7 +10,7 @@ import calendar
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from passport import audit
 from passport.core.access import Principal, org_can_see_person, require_role, today
@@ -259,7 +259,7 @@ def _insert_unnest(db: Session, values: list[dict], chunk: int) -> list[int]:
 def current_records(db: Session, person_id: int, org_id: int | None = None) -> list[TrainingRecord]:
     """The latest valid version of each category for a person: newest completion, corrections applied."""
     newer = aliased(TrainingRecord)
-    q = (sa.select(TrainingRecord).where(
+    q = (sa.select(TrainingRecord).options(joinedload(TrainingRecord.category, innerjoin=True)).where(
         TrainingRecord.person_id == person_id,
         ~sa.exists().where(newer.supersedes_id == TrainingRecord.id))
         .order_by(TrainingRecord.category_code, TrainingRecord.completed_on.desc(), TrainingRecord.id.desc()))
@@ -272,8 +272,11 @@ def current_records(db: Session, person_id: int, org_id: int | None = None) -> l
 
 
 def record_history(db: Session, person_id: int) -> list[TrainingRecord]:
-    return list(db.scalars(sa.select(TrainingRecord).where(TrainingRecord.person_id == person_id)
-                           .order_by(TrainingRecord.completed_on.desc(), TrainingRecord.id.desc())))
+    """Every record of a person, newest first, with what the page shows of each loaded alongside."""
+    return list(db.scalars(sa.select(TrainingRecord).options(
+        joinedload(TrainingRecord.category, innerjoin=True), joinedload(TrainingRecord.organisation, innerjoin=True),
+        joinedload(TrainingRecord.recorded_by)).where(TrainingRecord.person_id == person_id)
+        .order_by(TrainingRecord.completed_on.desc(), TrainingRecord.id.desc())))
 
 
 # --- Care Certificate achievements ---------------------------------------------------------------

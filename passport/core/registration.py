@@ -140,6 +140,12 @@ def confirming_orgs(db: Session, principal: Principal | None) -> list[Organisati
     confirmers act through pages and the command line."""
     if principal is None:
         return []
+    if "confirming_orgs" not in principal._cache:  # asked by the page and its navigation: once per request
+        principal._cache["confirming_orgs"] = _confirming_orgs(db, principal)
+    return principal._cache["confirming_orgs"]
+
+
+def _confirming_orgs(db: Session, principal: Principal) -> list[Organisation]:
     admin = set(orgs_with_role(db, principal, "scheme_admin")) if is_scheme_admin(db, principal) else set()
     in_scheme = set(db.scalars(sa.select(SchemeMember.org_id)))
     clinical = {o for o in orgs_with_role(db, principal, "org_admin") if o in in_scheme}

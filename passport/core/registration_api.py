@@ -109,7 +109,7 @@ def create_confirmation():
     return jsonify(confirmation_json(c)), 201
 
 
-@bp.get("/confirmations/<int:confirmation_id>")
+@bp.get("/confirmations/<id:confirmation_id>")
 @api_doc("One registration confirmation", responses={**REFUSALS, "404": "No such confirmation"},
          tags=["registration"])
 @require_auth
@@ -117,7 +117,7 @@ def get_confirmation(confirmation_id: int):
     return jsonify(confirmation_json(_managed(confirmation_id)))
 
 
-@bp.get("/confirmations/<int:confirmation_id>/review")
+@bp.get("/confirmations/<id:confirmation_id>/review")
 @api_doc("Competences and delegations that relied on this confirmation, to review after a withdrawal",
          responses={**REFUSALS, "404": "No such confirmation"}, tags=["registration"])
 @require_auth
@@ -129,7 +129,7 @@ def review(confirmation_id: int):
         for r in rows]})
 
 
-@bp.post("/confirmations/<int:confirmation_id>/withdraw")
+@bp.post("/confirmations/<id:confirmation_id>/withdraw")
 @api_doc("Withdraw a confirmation with a reason: the professional can no longer act; past records stay",
          body=REASON_SCHEMA, responses={**REFUSALS, "404": "No such confirmation", "409": "Already withdrawn"},
          tags=["registration"])
@@ -141,7 +141,7 @@ def withdraw(confirmation_id: int):
     return jsonify(confirmation_json(c))
 
 
-@bp.get("/people/<int:person_id>/standing")
+@bp.get("/people/<id:person_id>/standing")
 @api_doc("May this person act as a registered professional today: the current confirmation, or the reason "
          "code and message", responses={"404": "No such person"}, tags=["registration"])
 @require_auth

@@ -94,7 +94,7 @@ def confirm():
         status_for(form)
 
 
-@bp.route("/confirmations/<int:confirmation_id>", methods=["GET", "POST"])
+@bp.route("/confirmations/<id:confirmation_id>", methods=["GET", "POST"])
 @login_required
 def confirmation(confirmation_id: int):
     """One confirmation: what was checked, its state, the person's history, what relied on it, and
@@ -135,7 +135,7 @@ def confirmers():
                            confirm=ConfirmForm()), status_for(form)
 
 
-@bp.post("/confirmers/<int:appointment_id>/end")
+@bp.post("/confirmers/<id:appointment_id>/end")
 @login_required
 def end_confirmer(appointment_id: int):
     if not ConfirmForm().validate_on_submit():

@@ -5,6 +5,9 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 
+# Control characters (tab, line feed and carriage return apart) and lone surrogates: never typed on purpose,
+# and PostgreSQL cannot store NUL or UTF-8 a lone surrogate (a 500 instead of a field error).
+UNPRINTABLE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 CQC_LOCATION_RE = re.compile(r"^1-\d{9,11}$")
 ODS_CODE_RE = re.compile(r"^[A-Z0-9]{3,6}$")
 PIN_PATTERNS = {
@@ -71,4 +74,6 @@ def check_text(value: str | None, label: str, max_len: int, required: bool = Tru
         raise ValueError(f"Enter {label}.")
     if len(value) > max_len:
         raise ValueError(f"{label[0].upper() + label[1:]} must be {max_len} characters or fewer.")
+    if UNPRINTABLE_RE.search(value):
+        raise ValueError(f"{label[0].upper() + label[1:]} must not contain control characters.")
     return value

@@ -6,10 +6,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from passport import db as dbm
 from passport.core import accounts, catalogue, services, throttle
-from passport.core.access import current_memberships, is_scheme_admin, orgs_with_role
+from passport.core.access import is_scheme_admin, memberships_of, orgs_with_role
 from passport.core.auth import current_principal, safe_next
 from passport.core.forms import ConfirmForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, TokenForm
-from passport.core.models import ROLE_LABELS, Organisation
+from passport.core.models import ROLE_LABELS
 from passport.errors import ServiceError
 from passport.forms import choices
 from passport.mail import get_mailer
@@ -107,7 +107,7 @@ def index():
     if not current_user.is_authenticated:
         return render_template("core/landing.html")
     p = current_principal()
-    memberships = current_memberships(dbm.session, p.person_id)
+    memberships = memberships_of(dbm.session, p)
     return render_template("core/dashboard.html", memberships=memberships, role_labels=ROLE_LABELS,
                            cards=dashboard_cards(current_app, p), scheme_admin=is_scheme_admin(dbm.session, p))
 
@@ -118,7 +118,7 @@ def account():
     p = current_principal()
     form = TokenForm()
     scopes = [(f"{m.org_id}:{m.role}", f"{m.organisation.name} – {ROLE_LABELS[m.role]}")
-              for m in current_memberships(dbm.session, p.person_id)]
+              for m in memberships_of(dbm.session, p)]
     form.scope.choices = choices([("", "Choose…")] + scopes)
     new_token = None
     if form.validate_on_submit():
@@ -133,7 +133,7 @@ def account():
                            tokens=accounts.tokens_for(dbm.session, current_user), confirm=ConfirmForm())
 
 
-@bp.post("/account/tokens/<int:token_id>/revoke")
+@bp.post("/account/tokens/<id:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
     if not ConfirmForm().validate_on_submit():

@@ -18,7 +18,9 @@ def _setup(app) -> None:
     from passport.web import add_dashboard_card, add_nav
 
     reminders.register_source("training", training_reminders)
-    app.config.setdefault("COURSES_ASCWDS_MAX_BYTES", 20 * 1024 * 1024)
+    from passport.courses.ascwds import DEFAULT_MAX_BYTES
+
+    app.config.setdefault("COURSES_ASCWDS_MAX_BYTES", DEFAULT_MAX_BYTES)  # API, web form and CLI alike
 
     def staff(p):
         return bool(orgs_with_role(dbm.session, p, TRAINING_ROLES)) or is_scheme_admin(dbm.session, p)

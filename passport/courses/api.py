@@ -14,11 +14,12 @@ from passport.core.services import get_or_404
 from passport.courses import api_bp, assessments, bookings, catalog, progress, sessions
 from passport.courses.views import notify
 from passport.errors import PermissionDenied
+from passport.params import ID_SCHEMA, body_id, query_bool, query_id
 
 TAGS = ["courses"]
 INT_LIST = {"type": "array", "items": {"type": "integer"}}
 COURSE_SCHEMA = {"type": "object", "required": ["title", "provider_kind", "delivery", "hours"], "properties": {
-    "org_id": {"type": ["integer", "null"], "description": "Owner organisation; null for a scheme course"},
+    "org_id": {**ID_SCHEMA, "type": ["integer", "null"], "description": "Owner organisation; null for a scheme course"},
     "title": {"type": "string", "maxLength": 200}, "description": {"type": "string"},
     "provider_kind": {"enum": ["in_house", "external"]}, "provider_name": {"type": "string"},
     "delivery": {"enum": ["face_to_face", "e_learning", "blended"]}, "hours": {"type": "number"},
@@ -29,14 +30,14 @@ COURSE_SCHEMA = {"type": "object", "required": ["title", "provider_kind", "deliv
     "pass_mark": {"type": ["integer", "null"]}, "accredited": {"type": "boolean"}, "active": {"type": "boolean"}}}
 SESSION_SCHEMA = {"type": "object", "required": ["org_id", "course_id", "date", "start_time", "end_time", "venue",
                                                  "capacity"], "properties": {
-    "org_id": {"type": "integer", "description": "Host organisation"}, "course_id": {"type": "integer"},
+    "org_id": {**ID_SCHEMA, "description": "Host organisation"}, "course_id": ID_SCHEMA,
     "date": {"type": "string", "format": "date"}, "start_time": {"type": "string", "example": "09:30"},
     "end_time": {"type": "string", "example": "12:30"}, "venue": {"type": "string"},
     "trainer_name": {"type": "string"}, "capacity": {"type": "integer"},
     "booking_deadline": {"type": ["string", "null"], "format": "date"}, "shared": {"type": "boolean"},
     "workers_may_book": {"type": "boolean"}, "notes": {"type": "string"}}}
 ASSESSMENT_SCHEMA = {"type": "object", "required": ["person_id", "kind"], "properties": {
-    "person_id": {"type": "integer"}, "org_id": {"type": "integer"},
+    "person_id": ID_SCHEMA, "org_id": ID_SCHEMA,
     "kind": {"enum": ["knowledge", "observation"]}, "method": {"enum": ["score", "workbook"]},
     "framework": {"enum": ["2015", "2025"]}, "standard_number": {"type": "integer"},
     "category_code": {"type": "integer"}, "assessed_on": {"type": "string", "format": "date"},
@@ -45,21 +46,12 @@ ASSESSMENT_SCHEMA = {"type": "object", "required": ["person_id", "kind"], "prope
     "setting": {"type": "string"}, "outcome": {"enum": ["passed", "not_yet"]}, "notes": {"type": "string"}}}
 
 
-def _int(data: dict, key: str, required: bool = True) -> int | None:
-    value = data.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ApiError(400, "validation_error", f"{key} must be an integer.", {key: "Give a whole number."})
-    return value
-
-
 @api_bp.get("/courses")
 @api_doc("Courses you can run: your organisations' own courses and the scheme's", tags=TAGS,
-         params=[{"name": "org_id", "in": "query", "schema": {"type": "integer"}}])
+         params=[{"name": "org_id", "in": "query", "schema": ID_SCHEMA}])
 @require_auth
 def list_courses():
-    courses = catalog.list_courses(dbm.session, principal(), request.args.get("org_id", type=int))
+    courses = catalog.list_courses(dbm.session, principal(), query_id("org_id"))
     return jsonify({"courses": [catalog.course_json(c) for c in courses]})
 
 
@@ -69,19 +61,19 @@ def list_courses():
 @require_auth
 def create_course():
     data = json_body()
-    course = catalog.create_course(dbm.session, principal(), _int(data, "org_id", required=False), data)
+    course = catalog.create_course(dbm.session, principal(), body_id(data, "org_id", required=False), data)
     dbm.session.commit()
     return jsonify(catalog.course_json(course)), 201
 
 
-@api_bp.get("/courses/<int:course_id>")
+@api_bp.get("/courses/<id:course_id>")
 @api_doc("One course", tags=TAGS)
 @require_auth
 def get_course(course_id: int):
     return jsonify(catalog.course_json(catalog.get_course(dbm.session, principal(), course_id)))
 
 
-@api_bp.put("/courses/<int:course_id>")
+@api_bp.put("/courses/<id:course_id>")
 @api_doc("Replace a course's details (its owner's training staff)", body=COURSE_SCHEMA, tags=TAGS)
 @require_auth
 def update_course(course_id: int):
@@ -90,7 +82,7 @@ def update_course(course_id: int):
     return jsonify(catalog.course_json(course))
 
 
-@api_bp.post("/courses/<int:course_id>/approval")
+@api_bp.post("/courses/<id:course_id>/approval")
 @api_doc("Approve a course as meeting the scheme's quality threshold, or withdraw approval (scheme admins)",
          body={"type": "object", "required": ["approved"], "properties": {"approved": {"type": "boolean"}}}, tags=TAGS)
 @require_auth
@@ -106,11 +98,11 @@ def approve_course(course_id: int):
 @api_bp.get("/sessions")
 @api_doc("Sessions you can see: hosted by your organisations, shared with them, or open for you to book",
          tags=TAGS, params=[{"name": "past", "in": "query", "schema": {"type": "boolean"}},
-                            {"name": "org_id", "in": "query", "schema": {"type": "integer"}}])
+                            {"name": "org_id", "in": "query", "schema": ID_SCHEMA}])
 @require_auth
 def list_sessions():
-    rows = sessions.list_sessions(dbm.session, principal(), upcoming=request.args.get("past") not in ("1", "true"),
-                                  org_id=request.args.get("org_id", type=int))
+    rows = sessions.list_sessions(dbm.session, principal(), upcoming=not query_bool("past"),
+                                  org_id=query_id("org_id"))
     return jsonify({"sessions": [sessions.session_json(s) for s in rows]})
 
 
@@ -120,19 +112,19 @@ def list_sessions():
 @require_auth
 def create_session():
     data = json_body()
-    s = sessions.schedule(dbm.session, principal(), _int(data, "org_id"), _int(data, "course_id"), data)
+    s = sessions.schedule(dbm.session, principal(), body_id(data, "org_id"), body_id(data, "course_id"), data)
     dbm.session.commit()
     return jsonify(sessions.session_json(s)), 201
 
 
-@api_bp.get("/sessions/<int:session_id>")
+@api_bp.get("/sessions/<id:session_id>")
 @api_doc("One session with its places", tags=TAGS)
 @require_auth
 def get_session(session_id: int):
     return jsonify(sessions.session_json(bookings.session_for(dbm.session, principal(), session_id)))
 
 
-@api_bp.post("/sessions/<int:session_id>/cancel")
+@api_bp.post("/sessions/<id:session_id>/cancel")
 @api_doc("Cancel a session and release every place (host training staff)", tags=TAGS)
 @require_auth
 def cancel_session(session_id: int):
@@ -141,7 +133,7 @@ def cancel_session(session_id: int):
     return jsonify({"cancelled": True, "bookings_released": len(live)})
 
 
-@api_bp.get("/sessions/<int:session_id>/bookings")
+@api_bp.get("/sessions/<id:session_id>/bookings")
 @api_doc("Bookings on a session: confirmed, waiting (in order) and cancelled", tags=TAGS)
 @require_auth
 def list_bookings(session_id: int):
@@ -158,20 +150,20 @@ def list_bookings(session_id: int):
                                  for b in rows]})
 
 
-@api_bp.post("/sessions/<int:session_id>/bookings")
+@api_bp.post("/sessions/<id:session_id>/bookings")
 @api_doc("Book a person: a place if one is left, else the waiting list (HTTP 201 either way; see status)",
          body={"type": "object", "required": ["person_id"], "properties": {
-             "person_id": {"type": "integer"}, "org_id": {"type": "integer", "description": "The person's home"}}},
+             "person_id": ID_SCHEMA, "org_id": {**ID_SCHEMA, "description": "The person's home"}}},
          responses={"201": "Booked or waiting", "409": "Already booked, or booking closed"}, tags=TAGS)
 @require_auth
 def create_booking(session_id: int):
     data = json_body()
-    b = bookings.book(dbm.session, principal(), session_id, _int(data, "person_id"), _int(data, "org_id", False))
+    b = bookings.book(dbm.session, principal(), session_id, body_id(data, "person_id"), body_id(data, "org_id", required=False))
     dbm.session.commit()
     return jsonify(bookings.booking_json(b)), 201
 
 
-@api_bp.post("/bookings/<int:booking_id>/cancel")
+@api_bp.post("/bookings/<id:booking_id>/cancel")
 @api_doc("Cancel a booking; a freed place goes to the next person waiting", tags=TAGS)
 @require_auth
 def cancel_booking(booking_id: int):
@@ -181,7 +173,7 @@ def cancel_booking(booking_id: int):
     return jsonify({**bookings.booking_json(b), "promoted": [bookings.booking_json(x) for x in promoted]})
 
 
-@api_bp.put("/sessions/<int:session_id>/attendance")
+@api_bp.put("/sessions/<id:session_id>/attendance")
 @api_doc("Take the register: {booking id: present|late|absent}; completes the course where no test is needed",
          body={"type": "object", "required": ["attendance"], "properties": {"attendance": {
              "type": "object", "additionalProperties": {"enum": ["present", "late", "absent", ""]}}}}, tags=TAGS)
@@ -197,7 +189,7 @@ def attendance(session_id: int):
     return jsonify({"counts": result["counts"], "records_created": [r.id for r in result["records"]]})
 
 
-@api_bp.put("/sessions/<int:session_id>/test-scores")
+@api_bp.put("/sessions/<id:session_id>/test-scores")
 @api_doc("Record course test scores for attendees: {booking id: score %}; completes the course for passes",
          body={"type": "object", "required": ["scores"], "properties": {"scores": {
              "type": "object", "additionalProperties": {"type": "integer"}},
@@ -219,10 +211,10 @@ def test_scores(session_id: int):
 @require_auth
 def create_assessment():
     data = json_body()
-    person_id = _int(data, "person_id")
+    person_id = body_id(data, "person_id")
     if data.get("assessed_on") is not None:
         data["assessed_on"] = parse_date(data, "assessed_on")
-    a = assessments.record(dbm.session, principal(), person_id, data, _int(data, "org_id", required=False))
+    a = assessments.record(dbm.session, principal(), person_id, data, body_id(data, "org_id", required=False))
     dbm.session.commit()
     return jsonify(assessments.assessment_json(a)), 201
 
@@ -234,7 +226,7 @@ def _person_visible(person_id: int) -> Person:
     return person
 
 
-@api_bp.get("/people/<int:person_id>/assessments")
+@api_bp.get("/people/<id:person_id>/assessments")
 @api_doc("A person's assessments, newest first", tags=TAGS)
 @require_auth
 def person_assessments(person_id: int):
@@ -243,7 +235,7 @@ def person_assessments(person_id: int):
                                     for a in assessments.assessments_of(dbm.session, person_id)]})
 
 
-@api_bp.get("/people/<int:person_id>/care-certificate")
+@api_bp.get("/people/<id:person_id>/care-certificate")
 @api_doc("Care Certificate progress: every standard's state and evidence, and the 2015 -> 2025 gap", tags=TAGS,
          params=[{"name": "framework", "in": "query", "schema": {"enum": ["2015", "2025"]}}])
 @require_auth
@@ -255,7 +247,7 @@ def care_certificate(person_id: int):
     return jsonify(progress.progress_json(progress.progress(dbm.session, person_id, framework)))
 
 
-@api_bp.post("/people/<int:person_id>/care-certificate/<framework>/<int:number>/sign-off")
+@api_bp.post("/people/<id:person_id>/care-certificate/<framework>/<id:number>/sign-off")
 @api_doc("Sign off a Care Certificate standard once knowledge and practice are evidenced (registered managers)",
          tags=TAGS, responses={"201": "Signed off", "409": "Already signed off"})
 @require_auth

@@ -15,8 +15,16 @@ from passport.core.services import get_or_404
 from passport.courses import api_bp, ascwds, assessments, matrix as mx, requirements as rq
 from passport.courses.common import MATRIX_ROLES, current_filter, require_training_role
 from passport.errors import ValidationError
+from passport.web import body_limit
+from passport.params import ID_SCHEMA, MAX_ID, int_schema, parse_id, query_bool, query_id, query_int
 
 TAGS = ["courses"]
+SUMMARY_WINDOWS = (30, 60, 90)
+_LINE_NOTES = {"type": "array", "items": {"type": "object", "required": ["line", "field", "message"], "properties": {
+    "line": {"type": "integer"}, "field": {"type": "string"}, "message": {"type": "string"}}}}
+IMPORT_REPORT = {"type": "object", "required": ["ok", "problems"], "properties": {
+    "ok": {"type": "boolean"}, "rows": {"type": "integer"}, "problems": _LINE_NOTES, "warnings": _LINE_NOTES,
+    "import_id": {"type": ["integer", "null"]}, "dry_run": {"type": "boolean"}}}
 
 
 def _org(org_id: int) -> Organisation:
@@ -27,10 +35,10 @@ def _org(org_id: int) -> Organisation:
 @api_doc("Push completions in from another learning system: up to 1000 records for one organisation, all or "
          "nothing. Identify each person by person_id or their ASC-WDS unique_worker_id.", body={
              "type": "object", "required": ["org_id", "records"], "properties": {
-                 "org_id": {"type": "integer"},
+                 "org_id": ID_SCHEMA,
                  "records": {"type": "array", "maxItems": 1000, "items": {
                      "type": "object", "required": ["category_code", "completed_on"], "properties": {
-                         "person_id": {"type": "integer"}, "unique_worker_id": {"type": "string"},
+                         "person_id": ID_SCHEMA, "unique_worker_id": {"type": "string"},
                          "category_code": {"type": "integer"}, "completed_on": {"type": "string", "format": "date"},
                          "expires_on": {"type": ["string", "null"], "format": "date"},
                          "no_expiry": {"type": "boolean"}, "title": {"type": "string"},
@@ -78,7 +86,7 @@ def push_records():
     return jsonify({"records": [record_json(r) for r in created]}), 201
 
 
-@api_bp.post("/records/<int:record_id>/correction")
+@api_bp.post("/records/<id:record_id>/correction")
 @api_doc("Correct a training record: adds a new version with the reason; the old one stays in the history",
          body={"type": "object", "required": ["reason"], "properties": {
              "reason": {"type": "string"}, "completed_on": {"type": "string", "format": "date"},
@@ -102,20 +110,18 @@ def correct_record(record_id: int):
 
 @api_bp.get("/records")
 @api_doc("Training records of an organisation's current staff (history included), newest first, paged", tags=TAGS,
-         params=[{"name": "org_id", "in": "query", "required": True, "schema": {"type": "integer"}},
+         params=[{"name": "org_id", "in": "query", "required": True, "schema": ID_SCHEMA},
                  {"name": "since", "in": "query", "schema": {"type": "string", "format": "date"},
                   "description": "Only records completed on or after this date"},
-                 {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}},
-                 {"name": "offset", "in": "query", "schema": {"type": "integer"}}])
+                 {"name": "limit", "in": "query", "schema": int_schema(1, 1000)},
+                 {"name": "offset", "in": "query", "schema": int_schema(0, MAX_ID)}])
 @require_auth
 def list_records():
-    org_id = request.args.get("org_id", type=int)
-    if org_id is None:
-        raise ApiError(400, "validation_error", "org_id is required.", {"org_id": "Give the organisation id."})
+    org_id = query_id("org_id", required=True)
     _org(org_id)
     require_role(dbm.session, principal(), MATRIX_ROLES, org_id)
-    limit = min(max(request.args.get("limit", default=200, type=int), 1), 1000)
-    offset = max(request.args.get("offset", default=0, type=int), 0)
+    limit = query_int("limit", default=200, minimum=1, maximum=1000)
+    offset = query_int("offset", default=0, minimum=0, maximum=MAX_ID)
     members = sa.select(Membership.person_id).where(Membership.org_id == org_id, current_filter())
     q = (sa.select(TrainingRecord).where(TrainingRecord.person_id.in_(members))
          .order_by(TrainingRecord.completed_on.desc(), TrainingRecord.id.desc()).limit(limit).offset(offset))
@@ -127,7 +133,7 @@ def list_records():
                     "next_offset": offset + limit if len(rows) == limit else None})
 
 
-@api_bp.get("/orgs/<int:org_id>/requirements")
+@api_bp.get("/orgs/<id:org_id>/requirements")
 @api_doc("Required training subjects by job role (the organisation's own list or the defaults)", tags=TAGS)
 @require_auth
 def get_requirements(org_id: int):
@@ -137,7 +143,7 @@ def get_requirements(org_id: int):
                     "requirements": rq.requirements_by_role(dbm.session, org_id)})
 
 
-@api_bp.put("/orgs/<int:org_id>/requirements")
+@api_bp.put("/orgs/<id:org_id>/requirements")
 @api_doc("Set the subjects a job role must hold at the organisation", body={
     "type": "object", "required": ["job_role", "categories"], "properties": {
         "job_role": {"type": "string"}, "categories": {"type": "array", "items": {"type": "integer"}}}}, tags=TAGS)
@@ -150,7 +156,7 @@ def put_requirements(org_id: int):
     return jsonify({"org_id": org_id, "job_role": data["job_role"], "categories": codes})
 
 
-@api_bp.get("/orgs/<int:org_id>/settings")
+@api_bp.get("/orgs/<id:org_id>/settings")
 @api_doc("Training settings: due-soon window, reminder offsets, manager digest, ASC-WDS workplace id", tags=TAGS)
 @require_auth
 def get_settings(org_id: int):
@@ -161,12 +167,14 @@ def get_settings(org_id: int):
                     "manager_digest": s.manager_digest, "local_est_id": s.local_est_id})
 
 
-@api_bp.put("/orgs/<int:org_id>/settings")
+@api_bp.put("/orgs/<id:org_id>/settings")
 @api_doc("Change training settings", body={"type": "object", "required": ["amber_days", "reminder_offsets"],
-                                           "properties": {"amber_days": {"type": "integer"},
-                                                          "reminder_offsets": {"type": "array", "items": {"type": "integer"}},
+                                           "properties": {"amber_days": int_schema(1, 365),
+                                                          "reminder_offsets": {"type": "array", "minItems": 1,
+                                                                               "maxItems": 8, "items": int_schema(0, 365)},
                                                           "manager_digest": {"type": "boolean"},
-                                                          "local_est_id": {"type": ["string", "null"]}}}, tags=TAGS)
+                                                          "local_est_id": {"type": ["string", "null"],
+                                                                           "maxLength": 50}}}, tags=TAGS)
 @require_auth
 def put_settings(org_id: int):
     data = json_body()
@@ -181,44 +189,44 @@ def put_settings(org_id: int):
                     "manager_digest": s.manager_digest, "local_est_id": s.local_est_id})
 
 
-@api_bp.get("/orgs/<int:org_id>/matrix")
+@api_bp.get("/orgs/<id:org_id>/matrix")
 @api_doc("The training matrix: people by required subject, red/amber/green, compliance % by person, subject and "
          "home", tags=TAGS, params=[
-             {"name": "window", "in": "query", "schema": {"type": "integer"}, "description": "Due-soon days"},
+             {"name": "window", "in": "query", "schema": int_schema(1, 365), "description": "Due-soon days"},
              {"name": "job_role", "in": "query", "schema": {"type": "string"}},
-             {"name": "category", "in": "query", "schema": {"type": "integer"}},
+             {"name": "category", "in": "query", "schema": int_schema(1, 9999)},
              {"name": "state", "in": "query", "schema": {"enum": ["red", "amber", "green"]}}])
 @require_auth
 def get_matrix(org_id: int):
-    window = request.args.get("window", type=int)
-    if window is not None and not 1 <= window <= 365:
-        raise ApiError(400, "validation_error", "window must be 1 to 365 days.", {"window": "1 to 365"})
+    window = query_int("window", minimum=1, maximum=365)
     m = mx.home_matrix(dbm.session, principal(), org_id, window, job_role=request.args.get("job_role"),
-                       category=request.args.get("category", type=int), state=request.args.get("state"))
+                       category=query_int("category", minimum=1, maximum=9999), state=request.args.get("state"))
     return jsonify(mx.matrix_json(m))
 
 
 @api_bp.get("/summary")
 @api_doc("Scheme-wide compliance by home and by subject (scheme admins)", tags=TAGS,
-         params=[{"name": "window", "in": "query", "schema": {"enum": [30, 60, 90]}}])
+         params=[{"name": "window", "in": "query", "schema": int_schema(choices=SUMMARY_WINDOWS)}])
 @require_auth
 def summary():
-    data = mx.scheme_summary(dbm.session, principal(), request.args.get("window", default=60, type=int))
+    data = mx.scheme_summary(dbm.session, principal(), query_int("window", default=60, choices=SUMMARY_WINDOWS))
     dbm.session.commit()  # the refreshed per-home counts
     return jsonify({**data, "on": data["on"].isoformat()})
 
 
-@api_bp.post("/orgs/<int:org_id>/ascwds")
+@api_bp.post("/orgs/<id:org_id>/ascwds")
+@body_limit("COURSES_ASCWDS_MAX_BYTES")
 @api_doc("Import an ASC-WDS training CSV (send it as text/csv), all or nothing; ?dry_run=1 only checks", tags=TAGS,
-         params=[{"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}],
-         responses={"201": "Imported", "422": "Problems found (listed by line); nothing saved"})
+         params=[{"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}], upload="text/csv",
+         responses={"201": "Imported", "422": {"description": "Problems found (listed by line); nothing saved",
+                                               "content": {"application/json": {"schema": IMPORT_REPORT}}}})
 @require_auth
 def ascwds_import(org_id: int):
     if request.mimetype not in ("text/csv", "application/octet-stream", "text/plain"):
         raise ApiError(415, "unsupported_media_type", "Send the file as text/csv.")
     limit = current_app.config["COURSES_ASCWDS_MAX_BYTES"]
     data = request.get_data(cache=False)
-    dry = request.args.get("dry_run") in ("1", "true")
+    dry = query_bool("dry_run")
     preview, imp = ascwds.run_import(dbm.session, principal(), org_id, data, "api.csv", limit, dry_run=dry)
     body = {"ok": preview.ok, "rows": preview.total, "new": len(preview.rows), "skipped": len(preview.skipped),
             "problems": [{"line": x.line, "field": x.field, "message": x.message} for x in preview.problems],
@@ -231,7 +239,7 @@ def ascwds_import(org_id: int):
     return jsonify(body), (200 if preview.ok else 422)
 
 
-@api_bp.get("/orgs/<int:org_id>/ascwds")
+@api_bp.get("/orgs/<id:org_id>/ascwds")
 @api_doc("Export the organisation's current training in the ASC-WDS training CSV format", tags=TAGS)
 @require_auth
 def ascwds_export(org_id: int):
@@ -239,7 +247,7 @@ def ascwds_export(org_id: int):
     return Response(text, mimetype="text/csv", headers={"X-Export-Warnings": str(len(warnings))})
 
 
-@api_bp.put("/orgs/<int:org_id>/worker-ids")
+@api_bp.put("/orgs/<id:org_id>/worker-ids")
 @api_doc("Set people's ASC-WDS UNIQUEWORKERIDs at the organisation ({person id: id}; empty removes)",
          body={"type": "object", "required": ["worker_ids"], "properties": {"worker_ids": {
              "type": "object", "additionalProperties": {"type": "string"}}}}, tags=TAGS)
@@ -247,15 +255,16 @@ def ascwds_export(org_id: int):
 def put_worker_ids(org_id: int):
     data = json_body()
     ids = data.get("worker_ids")
-    if not isinstance(ids, dict) or not all(str(k).isdigit() and isinstance(v, str) for k, v in ids.items()):
+    if not isinstance(ids, dict) or not all(isinstance(v, str) for v in ids.values()):
         raise ApiError(400, "validation_error", "worker_ids must map person ids to strings.", {"worker_ids": "{\"12\": \"W1\"}"})
+    refs = {parse_id(k, "worker_ids"): v for k, v in ids.items()}
     _org(org_id)
-    changed = ascwds.set_worker_refs(dbm.session, principal(), org_id, {int(k): v for k, v in ids.items()})
+    changed = ascwds.set_worker_refs(dbm.session, principal(), org_id, refs)
     dbm.session.commit()
     return jsonify({"changed": changed, "worker_ids": {str(k): v for k, v in ascwds.worker_refs(dbm.session, org_id).items()}})
 
 
-@api_bp.put("/orgs/<int:org_id>/assessors/<int:person_id>")
+@api_bp.put("/orgs/<id:org_id>/assessors/<id:person_id>")
 @api_doc("Record exactly which Care Certificate standards an assessor is competent to assess", body={
     "type": "object", "required": ["framework", "standards"], "properties": {
         "framework": {"enum": ["2015", "2025"]}, "standards": {"type": "array", "items": {"type": "integer"}},

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from passport import audit
-from passport.core.access import Principal, current_memberships, has_role, today
+from passport.core.access import Principal, current_memberships, has_role, memberships_of, today
 from passport.core.models import FRAMEWORKS, CCStandard, Person, TrainingCategory
 from passport.core.registration import current_confirmation
 from passport.core.services import get_or_404
@@ -25,6 +25,7 @@ from passport.courses.models import (
 )
 from passport.db import utcnow
 from passport.errors import PermissionDenied, ValidationError
+from passport.params import id_or_none
 
 COMPETENCE_GRANTORS = ("training_lead", "registered_manager")
 
@@ -33,7 +34,7 @@ def holds(db: Session, principal: Principal, role: str, org_id: int) -> bool:
     """The principal really holds ``role`` in ``org_id`` today (a scheme admin does not count as an assessor)."""
     if principal.token_org_id is not None and (principal.token_org_id != org_id or principal.token_role != role):
         return False
-    return any(m.org_id == org_id and m.role == role for m in current_memberships(db, principal.person_id))
+    return any(m.org_id == org_id and m.role == role for m in memberships_of(db, principal))
 
 
 def is_competent(db: Session, person_id: int, org_id: int, framework: str, number: int) -> bool:
@@ -205,7 +206,7 @@ def record_session_tests(db: Session, principal: Principal, session_id: int, sco
                                                                             CourseBooking.status == "confirmed"))}
     errors, clean = {}, {}
     for key, value in scores.items():
-        b = bookings.get(int(key)) if str(key).isdigit() else None
+        b = bookings.get(id_or_none(key))
         if value in ("", None):
             continue
         if b is None or b.attendance not in ("present", "late"):

@@ -38,7 +38,7 @@ def import_ascwds(file, org, dry_run):
     from passport.courses import ascwds
 
     organisation = _org(org)
-    max_bytes = current_app.config.get("COURSES_ASCWDS_MAX_BYTES", ascwds.DEFAULT_MAX_BYTES)
+    max_bytes = current_app.config["COURSES_ASCWDS_MAX_BYTES"]
     with open(file, "rb") as fh:
         data = fh.read(max_bytes + 1)
     try:

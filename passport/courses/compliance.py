@@ -22,7 +22,7 @@ from passport.courses.common import current_filter
 from passport.courses.matrix import status_subquery
 from passport.courses.models import ComplianceCache
 from passport.courses.requirements import required_pairs
-from passport.db import utcnow
+from passport.db import intend_to_write, utcnow
 
 WINDOWS = (30, 60, 90)
 
@@ -57,7 +57,10 @@ def refresh(db: Session, on: date | None = None, force: bool = False) -> int:
                 sa.select(Membership.org_id).join(TrainingRecord, TrainingRecord.person_id == Membership.person_id)
                 .where(TrainingRecord.id > watermark, current_filter(on)).distinct()))
             stale |= {c.org_id for c in fresh if c.org_id in touched}
-    for org in set(caches) - set(prints):  # nobody works there any more
+    gone = set(caches) - set(prints)
+    if stale or gone:
+        intend_to_write(db)  # a warm summary stays a pure read
+    for org in gone:  # nobody works there any more
         db.delete(caches.pop(org))
     if stale:
         _compute(db, sorted(stale), on, prints, newest, caches)

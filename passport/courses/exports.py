@@ -1,32 +1,20 @@
-"""Matrix exports: CSV (safe to open in a spreadsheet) and PDF (A4 landscape, for an inspection)."""
+"""Matrix exports: CSV (safe to open in a spreadsheet) and PDF (A4 landscape, for an inspection).
+
+User text reaches both only through ``passport.escaping`` (``write_csv``, ``paragraph``, ``pdf_text``)."""
 from __future__ import annotations
 
-import csv
 import io
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from passport.courses.matrix import STATE_LABELS, Matrix, job_role_label
+from passport.escaping import paragraph, pdf_text, write_csv
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value) -> str:
-    """Neutralise text a spreadsheet would run as a formula (CSV injection): prefix it with an apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def write_csv(rows) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
-    return out.getvalue()
+__all__ = ["cell_text", "matrix_csv", "matrix_pdf", "write_csv"]
 
 
 def _uk(d) -> str:
@@ -64,7 +52,7 @@ class _Vertical(Flowable):
 
     def __init__(self, text: str, size: float = 6.5):
         super().__init__()
-        self.text, self.size = text[:48], size
+        self.text, self.size = pdf_text(text)[:48], size
 
     def wrap(self, avail_w, avail_h):
         return self.size + 2, 34 * mm
@@ -97,24 +85,28 @@ def matrix_pdf(m: Matrix) -> bytes:
     """The matrix on A4 landscape: one coloured cell per person and subject with its expiry date, plus
     compliance by person and subject, and a key (colour is never the only signal: cells carry text)."""
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm,
-                            topMargin=10 * mm, bottomMargin=10 * mm, title=f"Training matrix – {m.org.name}")
+    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm, topMargin=10 * mm,
+                            bottomMargin=10 * mm, title=pdf_text(f"Training matrix – {m.org.name}"))
     styles = getSampleStyleSheet()
     small = styles["BodyText"].clone("small", fontSize=7, leading=8)
-    story = [Paragraph(f"Training matrix – {m.org.name}", styles["Title"]),
-             Paragraph(f"On {m.on.strftime('%-d %B %Y')}. Due soon means expiring within {m.window} days. "
-                       f"Compliance {m.totals.get('percent') if m.totals.get('percent') is not None else '–'}% "
-                       f"({m.totals.get('green', 0) + m.totals.get('amber', 0)} of {m.totals.get('required', 0)} "
-                       "required subjects in date). Cells show the expiry date; 'Missing' means no record.", small),
+    percent = m.totals.get("percent")
+    story = [paragraph("Training matrix – {name}", styles["Title"], name=m.org.name),
+             paragraph("On {on}. Due soon means expiring within {window} days. Compliance {percent}% ({in_date} of "
+                       "{required} required subjects in date). Cells show the expiry date; 'Missing' means no record.",
+                       small, on=m.on.strftime("%-d %B %Y"), window=m.window,
+                       percent=percent if percent is not None else "–",
+                       in_date=m.totals.get("green", 0) + m.totals.get("amber", 0),
+                       required=m.totals.get("required", 0)),
              Spacer(1, 3 * mm)]
-    header = [Paragraph("<b>Name</b>", small), Paragraph("<b>Job role</b>", small), Paragraph("<b>%</b>", small)]
+    header = [paragraph("<b>Name</b>", small), paragraph("<b>Job role</b>", small), paragraph("<b>%</b>", small)]
     header += [_Vertical(s.name) for s in m.subjects]
     data = [header]
     style = [("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#aeb7bd")),
              ("FONTSIZE", (0, 1), (-1, -1), 6.5), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
              ("ALIGN", (2, 1), (-1, -1), "CENTER"), ("REPEATROWS", (0, 0), (-1, 0))]
     for i, r in enumerate(m.rows, start=1):
-        data.append([Paragraph(r.person.full_name, small), Paragraph(job_role_label(r.job_role), small),
+        data.append([paragraph("{name}", small, name=r.person.full_name),
+                     paragraph("{role}", small, role=job_role_label(r.job_role)),
                      "" if r.percent is None else f"{r.percent}"] + [_short(r.cells.get(s.code)) for s in m.subjects])
         for j, s in enumerate(m.subjects, start=3):
             state = r.cells[s.code].state if s.code in r.cells else "none"
@@ -128,7 +120,7 @@ def matrix_pdf(m: Matrix) -> bytes:
     avail = landscape(A4)[0] - 20 * mm - name_w - role_w - pct_w
     col = max(min(avail / max(len(m.subjects), 1), 20 * mm), 9 * mm)
     story.append(Table(data, colWidths=[name_w, role_w, pct_w] + [col] * len(m.subjects), style=TableStyle(style)))
-    story += [Spacer(1, 3 * mm), Paragraph("Key: green = in date; yellow = due soon; red = expired or missing; "
+    story += [Spacer(1, 3 * mm), paragraph("Key: green = in date; yellow = due soon; red = expired or missing; "
                                            "grey dash = not required for the job role.", small)]
     doc.build(story)
     return buf.getvalue()

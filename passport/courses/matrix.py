@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from markupsafe import Markup
 from sqlalchemy.orm import Session, aliased
 
 from passport.core.access import Principal, has_role, today
@@ -68,6 +69,9 @@ class Matrix:
     rows: list[Row]
     subject_stats: dict[int, dict] = field(default_factory=dict)
     totals: dict = field(default_factory=dict)
+    # Before the subject filter: for the page's filter choices, without building the matrix twice.
+    all_subjects: list[TrainingCategory] = field(default_factory=list)
+    job_roles: list[str] = field(default_factory=list)
 
 
 def status_subquery(person_ids=None):
@@ -138,6 +142,7 @@ def home_matrix(db: Session, principal: Principal, org_id: int, window: int | No
                         bool(st.never_expires) if st else False, booked.get((pid, s.code)))
             row.cells[s.code] = cell
     rows = list(people.values())
+    all_subjects, job_roles = subjects, sorted(by_role)
     if job_role:
         rows = [r for r in rows if r.job_role == job_role]
     if search:
@@ -149,9 +154,53 @@ def home_matrix(db: Session, principal: Principal, org_id: int, window: int | No
             r.cells = {k: v for k, v in r.cells.items() if k == category}
     if state in ("red", "amber", "green"):
         rows = [r for r in rows if any(c.state == state for c in r.cells.values())]
-    m = Matrix(org=org, window=window, on=on, subjects=subjects, rows=rows)
+    m = Matrix(org=org, window=window, on=on, subjects=subjects, rows=rows, all_subjects=all_subjects,
+               job_roles=job_roles)
     _stats(m)
     return m
+
+
+def cell_renderer(subjects: list[TrainingCategory]):
+    """``cells(row)``: a row's cells as table HTML, for the matrix page.
+
+    A home's matrix has thousands of cells but few distinct ones (a state, an expiry date, a booking),
+    so each distinct cell is built once per page and reused: no per-cell template work, one date
+    formatting per distinct date. Everything in a cell is a fixed label or a date, so nothing needs escaping.
+    """
+    codes = [s.code for s in subjects]
+    memo: dict[tuple, str] = {}
+    none = '<td data-state="none"><span class="app-cell app-cell--none"><span class="nhsuk-u-visually-hidden">' \
+           'Not required</span>–</span></td>'
+
+    def build(c: Cell) -> str:
+        if c.state == "none":
+            return none
+        if c.missing:
+            text = "Missing"
+        elif c.never_expires:
+            text = 'In date<span class="nhsuk-u-visually-hidden"> (does not expire)</span>'
+        else:
+            text = (f'<span class="nhsuk-u-visually-hidden">{STATE_LABELS[c.state]}, expires </span>'
+                    f'{c.expires_on.strftime("%d/%m/%y")}')
+        if c.booked_on:
+            text += f'<span class="app-cell__booked">Booked {c.booked_on.strftime("%d/%m")}</span>'
+        return f'<td data-state="{c.state}"><span class="app-cell app-cell--{c.state}">{text}</span></td>'
+
+    def cells(row: Row) -> Markup:
+        out = []
+        for code in codes:
+            c = row.cells.get(code)
+            if c is None or c.state == "none":
+                out.append(none)
+                continue
+            key = (c.state, c.missing, c.never_expires, c.expires_on, c.booked_on)
+            html = memo.get(key)
+            if html is None:
+                html = memo[key] = build(c)
+            out.append(html)
+        return Markup("".join(out))
+
+    return cells
 
 
 def _stats(m: Matrix) -> None:

@@ -20,6 +20,7 @@ from passport.courses.models import ATTENDANCE, Course, CourseAssessment, Course
 from passport.courses.requirements import expiry_for
 from passport.db import utcnow
 from passport.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from passport.params import id_or_none
 
 
 def _time(value, label: str) -> time:
@@ -225,7 +226,7 @@ def record_attendance(db: Session, principal: Principal, session_id: int, marks:
     bookings = {b.id: b for b in db.scalars(sa.select(CourseBooking).where(CourseBooking.session_id == s.id))}
     errors = {}
     for key, mark in marks.items():
-        b = bookings.get(int(key)) if str(key).isdigit() else None
+        b = bookings.get(id_or_none(key))
         if b is None or b.status != "confirmed":
             errors[f"booking-{key}"] = "That person does not have a confirmed place on this session."
         elif mark not in ("", None) and mark not in ATTENDANCE:
@@ -237,7 +238,7 @@ def record_attendance(db: Session, principal: Principal, session_id: int, marks:
         raise ValidationError("The register was not saved.", errors)
     now, counts, created = utcnow(), {k: 0 for k in ATTENDANCE}, []
     for key, mark in marks.items():
-        b = bookings[int(key)]
+        b = bookings[id_or_none(key)]
         mark = mark or None
         if mark != b.attendance:
             b.attendance, b.attendance_by_id, b.attendance_at = mark, principal.person_id, now

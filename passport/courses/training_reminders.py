@@ -17,7 +17,7 @@ from typing import Iterator
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from passport.core.models import Membership, Organisation, Person, TrainingCategory, TrainingRecord
+from passport.core.models import Membership, Organisation, Person, TrainingCategory
 from passport.courses.common import current_filter
 from passport.courses.models import TrainingSettings
 from passport.courses.requirements import DEFAULT_OFFSETS, best_records, is_required, parse_offsets, staff_subquery

@@ -19,6 +19,7 @@ from passport.courses.models import Course
 from passport.errors import ServiceError
 from passport.forms import choices
 from passport.mail import get_mailer
+from passport.params import query_id
 
 
 def _status(form) -> int:
@@ -105,7 +106,7 @@ def course_new():
     return render_template("courses/course_form.html", form=form, course=None), _status(form)
 
 
-@bp.get("/<int:course_id>")
+@bp.get("/<id:course_id>")
 @login_required
 def course_detail(course_id: int):
     p = current_principal()
@@ -117,7 +118,7 @@ def course_detail(course_id: int):
                            scheme_admin=is_scheme_admin(dbm.session, p), confirm=ConfirmForm())
 
 
-@bp.route("/<int:course_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:course_id>/edit", methods=["GET", "POST"])
 @login_required
 def course_edit(course_id: int):
     p = current_principal()
@@ -138,7 +139,7 @@ def course_edit(course_id: int):
     return render_template("courses/course_form.html", form=form, course=course), _status(form)
 
 
-@bp.post("/<int:course_id>/approval/<action>")
+@bp.post("/<id:course_id>/approval/<action>")
 @login_required
 def course_approval(course_id: int, action: str):
     if not ConfirmForm().validate_on_submit() or action not in ("approve", "withdraw"):
@@ -149,7 +150,7 @@ def course_approval(course_id: int, action: str):
     return redirect(url_for("courses.course_detail", course_id=course_id))
 
 
-@bp.route("/<int:course_id>/sessions/new", methods=["GET", "POST"])
+@bp.route("/<id:course_id>/sessions/new", methods=["GET", "POST"])
 @login_required
 def session_new(course_id: int):
     p = current_principal()
@@ -157,7 +158,7 @@ def session_new(course_id: int):
     hosts = [o for o in orgs_with_role(dbm.session, p, TRAINING_ROLES) if course.org_id in (None, o)]
     if not hosts:
         abort(403)
-    org_id = request.args.get("org_id", type=int) or hosts[0]
+    org_id = query_id("org_id") or hosts[0]
     if org_id not in hosts:
         abort(403)
     form = SessionForm()
@@ -175,7 +176,7 @@ def session_new(course_id: int):
                            host=dbm.session.get(Organisation, org_id), session=None), _status(form)
 
 
-@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@bp.route("/sessions/<id:session_id>/edit", methods=["GET", "POST"])
 @login_required
 def session_edit(session_id: int):
     p = current_principal()
@@ -205,7 +206,7 @@ def session_edit(session_id: int):
                            session=s), _status(form)
 
 
-@bp.post("/sessions/<int:session_id>/cancel")
+@bp.post("/sessions/<id:session_id>/cancel")
 @login_required
 def session_cancel(session_id: int):
     if not ConfirmForm().validate_on_submit():
@@ -228,7 +229,7 @@ def _bookable_people(p, s) -> list[tuple[str, str]]:
     return options
 
 
-@bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
+@bp.route("/sessions/<id:session_id>", methods=["GET", "POST"])
 @login_required
 def session_detail(session_id: int):
     p = current_principal()
@@ -267,7 +268,7 @@ def _today():
     return today()
 
 
-@bp.post("/sessions/<int:session_id>/book-me")
+@bp.post("/sessions/<id:session_id>/book-me")
 @login_required
 def book_me(session_id: int):
     if not ConfirmForm().validate_on_submit():
@@ -279,7 +280,7 @@ def book_me(session_id: int):
     return redirect(url_for("courses.session_detail", session_id=session_id))
 
 
-@bp.post("/bookings/<int:booking_id>/cancel")
+@bp.post("/bookings/<id:booking_id>/cancel")
 @login_required
 def booking_cancel(booking_id: int):
     if not ConfirmForm().validate_on_submit():
@@ -294,7 +295,7 @@ def booking_cancel(booking_id: int):
     return redirect(url_for("courses.session_detail", session_id=b.session_id))
 
 
-@bp.route("/sessions/<int:session_id>/register", methods=["GET", "POST"])
+@bp.route("/sessions/<id:session_id>/register", methods=["GET", "POST"])
 @login_required
 def register(session_id: int):
     p = current_principal()
@@ -338,7 +339,7 @@ def register(session_id: int):
                            open=sessions.session_day(s) <= _today()), _status(form)
 
 
-@bp.get("/sessions/<int:session_id>/sign-in-sheet")
+@bp.get("/sessions/<id:session_id>/sign-in-sheet")
 @login_required
 def sign_in_sheet(session_id: int):
     p = current_principal()

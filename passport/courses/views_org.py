@@ -17,34 +17,32 @@ from passport.courses.forms import RenewalForm, RequirementsForm, SettingsForm, 
 from passport.courses.matrix import STATE_LABELS, job_role_label
 from passport.errors import ServiceError
 from passport.forms import choices
+from passport.params import query_int
 from passport.plugins import contributions
+from passport.web import body_limit
 
 
 def _matrix_args() -> dict:
-    window = request.args.get("window", type=int)
-    if window is not None and not 1 <= window <= 365:
-        window = None
+    window = query_int("window", minimum=1, maximum=365)
     return {"window": window, "job_role": request.args.get("job_role") or None,
-            "category": request.args.get("category", type=int), "state": request.args.get("state") or None,
+            "category": query_int("category", minimum=1, maximum=9999), "state": request.args.get("state") or None,
             "search": (request.args.get("q") or "").strip()[:100] or None}
 
 
-@bp.get("/orgs/<int:org_id>/matrix")
+@bp.get("/orgs/<id:org_id>/matrix")
 @role_required(*MATRIX_ROLES)
 def matrix(org_id: int):
     args = _matrix_args()
     m = mx.home_matrix(dbm.session, current_principal(), org_id, **args)
-    all_subjects = mx.home_matrix(dbm.session, current_principal(), org_id, window=args["window"]).subjects \
-        if args["category"] else m.subjects
     # Other plugins may add a column (kind "matrix_column", see passport.plugins.contribute).
     extra_columns = [fn(dbm.session, org_id, [r.person.id for r in m.rows], m.on)
                      for _name, fn in contributions(current_app, "matrix_column")]
     return render_template("courses/matrix.html", m=m, args=args, labels=STATE_LABELS, role_label=job_role_label,
-                           extra_columns=extra_columns, job_roles=sorted({r for r in rq.requirements_by_role(dbm.session, org_id)}),
-                           all_subjects=all_subjects, print_view=request.args.get("print") == "1")
+                           job_roles=m.job_roles, all_subjects=m.all_subjects, cells=mx.cell_renderer(m.subjects),
+                           extra_columns=extra_columns, print_view=request.args.get("print") == "1")
 
 
-@bp.get("/orgs/<int:org_id>/matrix.csv")
+@bp.get("/orgs/<id:org_id>/matrix.csv")
 @role_required(*MATRIX_ROLES)
 def matrix_csv(org_id: int):
     m = mx.home_matrix(dbm.session, current_principal(), org_id, **_matrix_args())
@@ -53,7 +51,7 @@ def matrix_csv(org_id: int):
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@bp.get("/orgs/<int:org_id>/matrix.pdf")
+@bp.get("/orgs/<id:org_id>/matrix.pdf")
 @role_required(*MATRIX_ROLES)
 def matrix_pdf(org_id: int):
     m = mx.home_matrix(dbm.session, current_principal(), org_id, **_matrix_args())
@@ -62,7 +60,7 @@ def matrix_pdf(org_id: int):
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@bp.get("/orgs/<int:org_id>/care-certificates")
+@bp.get("/orgs/<id:org_id>/care-certificates")
 @role_required(*MATRIX_ROLES, "assessor")
 def cc_overview(org_id: int):
     org = get_or_404(dbm.session, Organisation, org_id)
@@ -73,7 +71,7 @@ def cc_overview(org_id: int):
     return render_template("courses/cc_overview.html", org=org, rows=rows)
 
 
-@bp.route("/orgs/<int:org_id>/requirements", methods=["GET", "POST"])
+@bp.route("/orgs/<id:org_id>/requirements", methods=["GET", "POST"])
 @role_required(*TRAINING_ROLES)
 def requirements(org_id: int):
     org = get_or_404(dbm.session, Organisation, org_id)
@@ -103,7 +101,7 @@ def requirements(org_id: int):
         (400 if form.errors or form.form_errors else 200)
 
 
-@bp.route("/orgs/<int:org_id>/settings", methods=["GET", "POST"])
+@bp.route("/orgs/<id:org_id>/settings", methods=["GET", "POST"])
 @role_required(*TRAINING_ROLES)
 def settings(org_id: int):
     p = current_principal()
@@ -148,7 +146,7 @@ def settings(org_id: int):
                            names={c.code: c.name for c in catalogue.training_categories(dbm.session)}), status
 
 
-@bp.route("/orgs/<int:org_id>/worker-ids", methods=["GET", "POST"])
+@bp.route("/orgs/<id:org_id>/worker-ids", methods=["GET", "POST"])
 @role_required(*TRAINING_ROLES)
 def worker_ids(org_id: int):
     org = get_or_404(dbm.session, Organisation, org_id)
@@ -174,7 +172,8 @@ def worker_ids(org_id: int):
         (400 if form.errors or form.form_errors else 200)
 
 
-@bp.route("/orgs/<int:org_id>/ascwds", methods=["GET", "POST"])
+@bp.route("/orgs/<id:org_id>/ascwds", methods=["GET", "POST"])
+@body_limit("COURSES_ASCWDS_MAX_BYTES")
 @role_required(*TRAINING_ROLES)
 def ascwds_page(org_id: int):
     org = get_or_404(dbm.session, Organisation, org_id)
@@ -200,7 +199,7 @@ def ascwds_page(org_id: int):
     return render_template("courses/ascwds.html", org=org, form=form, preview=preview), status
 
 
-@bp.get("/orgs/<int:org_id>/ascwds/export.csv")
+@bp.get("/orgs/<id:org_id>/ascwds/export.csv")
 @role_required(*TRAINING_ROLES)
 def ascwds_export(org_id: int):
     text, warnings = ascwds.export(dbm.session, current_principal(), org_id)
@@ -212,9 +211,7 @@ def ascwds_export(org_id: int):
 @bp.get("/scheme/summary")
 @login_required
 def scheme_summary():
-    window = request.args.get("window", default=60, type=int)
-    if window not in (30, 60, 90):
-        window = 60
+    window = query_int("window", default=60, choices=(30, 60, 90))
     try:
         data = mx.scheme_summary(dbm.session, current_principal(), window)
         dbm.session.commit()  # the refreshed per-home counts

@@ -20,9 +20,10 @@ from passport.courses.forms import AssessmentForm, CompetenceForm
 from passport.courses.progress import STATE_TAGS, STATES
 from passport.errors import ServiceError
 from passport.forms import choices
+from passport.params import query_id
 
 
-@bp.get("/people/<int:person_id>/care-certificate")
+@bp.get("/people/<id:person_id>/care-certificate")
 @login_required
 def care_certificate(person_id: int):
     p = current_principal()
@@ -42,7 +43,7 @@ def care_certificate(person_id: int):
                            history=assessments.assessments_of(dbm.session, person_id))
 
 
-@bp.route("/people/<int:person_id>/assessments/new", methods=["GET", "POST"])
+@bp.route("/people/<id:person_id>/assessments/new", methods=["GET", "POST"])
 @login_required
 def assessment_new(person_id: int):
     p = current_principal()
@@ -78,7 +79,7 @@ def assessment_new(person_id: int):
         (400 if (form.errors or form.form_errors) else 200)
 
 
-@bp.post("/people/<int:person_id>/care-certificate/<framework>/<int:number>/sign-off")
+@bp.post("/people/<id:person_id>/care-certificate/<framework>/<id:number>/sign-off")
 @login_required
 def sign_off(person_id: int, framework: str, number: int):
     if not ConfirmForm().validate_on_submit():
@@ -89,14 +90,14 @@ def sign_off(person_id: int, framework: str, number: int):
     return redirect(url_for("courses.care_certificate", person_id=person_id, framework=framework))
 
 
-@bp.route("/orgs/<int:org_id>/assessors", methods=["GET", "POST"])
+@bp.route("/orgs/<id:org_id>/assessors", methods=["GET", "POST"])
 @role_required(*COMPETENCE_GRANTORS, "org_admin")
 def assessors(org_id: int):
     p = current_principal()
     org = get_or_404(dbm.session, Organisation, org_id)
     people = people_in_org(dbm.session, org_id, role="assessor")
     form = CompetenceForm()
-    person_id = request.values.get("person_id", type=int)
+    person_id = query_id("person_id", source=request.values)
     framework = request.values.get("framework") or "2025"
     if framework not in ("2015", "2025"):
         abort(404)

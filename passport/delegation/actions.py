@@ -11,7 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from passport import db as dbm
-from passport.core.access import current_memberships, has_role
+from passport.core.access import has_role, memberships_of
 from passport.core.admin_views import apply_errors
 from passport.core.auth import current_principal
 from passport.core.forms import ConfirmForm
@@ -26,6 +26,7 @@ from passport.delegation.rules import professional_authority
 from passport.delegation.views import home_or_403, task_choices, worker_or_404
 from passport.errors import ServiceError
 from passport.forms import choices
+from passport.params import parse_id
 
 
 def attempt(action, form=None):
@@ -60,7 +61,7 @@ def _refuse_page(home_id: int) -> None:
         abort(403, why[1])
 
 
-@bp.route("/homes/<int:home_id>/workers/<int:person_id>/assess", methods=["GET", "POST"])
+@bp.route("/homes/<id:home_id>/workers/<id:person_id>/assess", methods=["GET", "POST"])
 @login_required
 def assess(home_id: int, person_id: int):
     home = home_or_403(home_id)
@@ -90,7 +91,7 @@ def assess(home_id: int, person_id: int):
                            resident_hint=RESIDENT_HINT), _status(form)
 
 
-@bp.route("/homes/<int:home_id>/delegate", methods=["GET", "POST"])
+@bp.route("/homes/<id:home_id>/delegate", methods=["GET", "POST"])
 @login_required
 def delegate(home_id: int):
     home = home_or_403(home_id)
@@ -103,7 +104,7 @@ def delegate(home_id: int):
         for name in ("worker", "task", "resident_ref"):
             value = request.args.get(name)
             if value:
-                getattr(form, name).data = int(value) if name == "worker" and value.isdigit() else value
+                getattr(form, name).data = parse_id(value, name) if name == "worker" else value
         form.review_date.data = uk_today() + timedelta(days=91)
     if form.validate_on_submit():
         d = form.data
@@ -122,7 +123,7 @@ def delegate(home_id: int):
                            resident_hint=RESIDENT_HINT), _status(form)
 
 
-@bp.route("/delegations/<int:delegation_id>", methods=["GET", "POST"])
+@bp.route("/delegations/<id:delegation_id>", methods=["GET", "POST"])
 @login_required
 def delegation(delegation_id: int):
     d = dbm.session.get(Delegation, delegation_id)
@@ -143,7 +144,7 @@ def delegation(delegation_id: int):
                            status=queries.delegation_status(d, uk_today())), _status(form)
 
 
-@bp.route("/competencies/<int:competency_id>/withdraw", methods=["GET", "POST"])
+@bp.route("/competencies/<id:competency_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw_competency(competency_id: int):
     c = dbm.session.get(Competency, competency_id)
@@ -162,7 +163,7 @@ def withdraw_competency(competency_id: int):
     return render_template("delegation/withdraw_competency.html", c=c, home=home, form=form), _status(form)
 
 
-@bp.route("/homes/<int:home_id>/workers/<int:person_id>/decline", methods=["GET", "POST"])
+@bp.route("/homes/<id:home_id>/workers/<id:person_id>/decline", methods=["GET", "POST"])
 @login_required
 def decline(home_id: int, person_id: int):
     """Record that a worker declines a task: by the worker themself, or staff on their behalf."""
@@ -193,13 +194,13 @@ def decline(home_id: int, person_id: int):
 def mine():
     """The signed-in worker's own competences, delegations, assessments to acknowledge, and declines."""
     p = current_principal()
-    homes = [m.organisation for m in current_memberships(dbm.session, p.person_id) if m.role == "worker"]
+    homes = [m.organisation for m in memberships_of(dbm.session, p) if m.role == "worker"]
     return render_template("delegation/mine.html", homes=homes, today=uk_today(), confirm=ConfirmForm(),
                            competency_status=queries.competency_status, delegation_status=queries.delegation_status,
                            **queries.worker_summary(dbm.session, p.person_id))
 
 
-@bp.post("/assessments/<int:assessment_id>/acknowledge")
+@bp.post("/assessments/<id:assessment_id>/acknowledge")
 @login_required
 def acknowledge(assessment_id: int):
     if not ConfirmForm().validate_on_submit() or dbm.session.get(Assessment, assessment_id) is None:
@@ -209,7 +210,7 @@ def acknowledge(assessment_id: int):
     return redirect(url_for("delegation.mine"))
 
 
-@bp.post("/declines/<int:decline_id>/withdraw")
+@bp.post("/declines/<id:decline_id>/withdraw")
 @login_required
 def withdraw_decline(decline_id: int):
     if not ConfirmForm().validate_on_submit() or dbm.session.get(Decline, decline_id) is None:
@@ -219,7 +220,7 @@ def withdraw_decline(decline_id: int):
     return redirect(url_for("delegation.mine"))
 
 
-@bp.route("/organisations/<int:org_id>/tasks/new", methods=["GET", "POST"])
+@bp.route("/organisations/<id:org_id>/tasks/new", methods=["GET", "POST"])
 @login_required
 def new_task(org_id: int):
     """An organisation's own task, in addition to the scheme-wide catalogue."""

@@ -17,9 +17,10 @@ from passport.delegation import api_bp, queries, services
 from passport.delegation.catalogue import all_tasks, get_task, task_json, task_usable_at
 from passport.delegation.rules import can_view_home, clean_resident_ref
 from passport.errors import NotFound, PermissionDenied
+from passport.params import ID_SCHEMA, body_id, query_id
 
 COMPETENT_PARAMS = [
-    {"name": "org", "in": "query", "required": True, "schema": {"type": "integer"}, "description": "The home's id"},
+    {"name": "org", "in": "query", "required": True, "schema": ID_SCHEMA, "description": "The home's id"},
     {"name": "task", "in": "query", "required": True, "schema": {"type": "string"}, "description": "Task code"},
     {"name": "resident", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 40},
      "description": "The home's pseudonymous resident reference: only workers delegated the task for them"},
@@ -28,7 +29,7 @@ COMPETENT_PARAMS = [
 ]
 ASSESSMENT_SCHEMA = {"type": "object", "required": ["org_id", "worker_id", "task", "assessed_on", "observations",
                                                     "outcome"], "properties": {
-    "org_id": {"type": "integer"}, "worker_id": {"type": "integer"}, "task": {"type": "string"},
+    "org_id": ID_SCHEMA, "worker_id": ID_SCHEMA, "task": {"type": "string"},
     "resident_ref": {"type": ["string", "null"], "maxLength": 40}, "assessed_on": {"type": "string", "format": "date"},
     "observations": {"type": "integer", "minimum": 1, "maximum": 50},
     "outcome": {"type": "string", "enum": ["competent", "not_yet_competent"]},
@@ -38,7 +39,7 @@ ASSESSMENT_SCHEMA = {"type": "object", "required": ["org_id", "worker_id", "task
 DELEGATION_SCHEMA = {"type": "object", "required": ["org_id", "worker_id", "task", "resident_ref", "start_date",
                                                     "review_date", "instructions_ref", "consent_recorded",
                                                     "consent_by"], "properties": {
-    "org_id": {"type": "integer"}, "worker_id": {"type": "integer"}, "task": {"type": "string"},
+    "org_id": ID_SCHEMA, "worker_id": ID_SCHEMA, "task": {"type": "string"},
     "resident_ref": {"type": "string", "maxLength": 40}, "start_date": {"type": "string", "format": "date"},
     "review_date": {"type": "string", "format": "date"}, "instructions_ref": {"type": "string", "maxLength": 200},
     "consent_recorded": {"type": "boolean"},
@@ -108,10 +109,7 @@ def delegation_json(d) -> dict:
 @require_auth
 def competent():
     args = request.args
-    try:
-        org_id = int(args.get("org", ""))
-    except ValueError:
-        raise ApiError(400, "validation_error", "org must be an organisation id.", {"org": "Give the home's id."}) from None
+    org_id = query_id("org", required=True)
     if dbm.session.get(Organisation, org_id) is None:
         raise NotFound("No such organisation.")
     if not can_view_home(dbm.session, principal(), org_id):
@@ -142,7 +140,7 @@ def tasks():
     return jsonify({"tasks": [task_json(dbm.session, t) for t in all_tasks(dbm.session)]})
 
 
-@api_bp.get("/people/<int:person_id>")
+@api_bp.get("/people/<id:person_id>")
 @api_doc("What this worker can do: competences, delegations and declines", tags=["delegation"])
 @require_auth
 def person(person_id: int):
@@ -168,7 +166,7 @@ def person(person_id: int):
 def create_assessment():
     data = json_body()
     a = _commit(lambda: services.record_assessment(
-        dbm.session, principal(), home_id=_int(data, "org_id"), worker_id=_int(data, "worker_id"),
+        dbm.session, principal(), home_id=body_id(data, "org_id"), worker_id=body_id(data, "worker_id"),
         task_code=_str(data, "task"), assessed_on=parse_date(data, "assessed_on", required=True),
         observations=_int(data, "observations"), outcome=_str(data, "outcome"), level=data.get("level"),
         valid_until=parse_date(data, "valid_until"), resident_ref=data.get("resident_ref"),
@@ -184,7 +182,7 @@ def create_assessment():
 def create_delegation():
     data = json_body()
     d = _commit(lambda: services.create_delegation(
-        dbm.session, principal(), home_id=_int(data, "org_id"), worker_id=_int(data, "worker_id"),
+        dbm.session, principal(), home_id=body_id(data, "org_id"), worker_id=body_id(data, "worker_id"),
         task_code=_str(data, "task"), resident_ref=_str(data, "resident_ref"),
         start_date=parse_date(data, "start_date", required=True),
         review_date=parse_date(data, "review_date", required=True), instructions_ref=_str(data, "instructions_ref"),
@@ -193,7 +191,7 @@ def create_delegation():
     return jsonify(delegation_json(d)), 201
 
 
-@api_bp.post("/delegations/<int:delegation_id>/withdraw")
+@api_bp.post("/delegations/<id:delegation_id>/withdraw")
 @api_doc("Withdraw a delegation with a reason", body=REASON_SCHEMA, responses={"409": "Already ended"},
          tags=["delegation"])
 @require_auth

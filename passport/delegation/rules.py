@@ -26,7 +26,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from passport.core.access import Principal, current_memberships, has_role, is_scheme_admin
+from passport.core.access import Principal, current_memberships, has_role, is_scheme_admin, memberships_of
 from passport.core.models import Membership, Organisation, SchemeMember
 from passport.core.registration import current_confirmation
 from passport.core.records import care_certificate_summary, current_records
@@ -83,7 +83,7 @@ def professional_role(db: Session, principal: Principal, home_id: int, on: date 
         return None
     if principal.token_role is not None and principal.token_role != PROFESSIONAL_ROLE:
         return None
-    roles = [m for m in current_memberships(db, principal.person_id, on) if m.role == PROFESSIONAL_ROLE]
+    roles = [m for m in memberships_of(db, principal, on) if m.role == PROFESSIONAL_ROLE]
     if principal.token_org_id is not None:
         roles = [m for m in roles if m.org_id == principal.token_org_id]
     for m in roles:
@@ -104,7 +104,7 @@ def homes_for_professional(db: Session, principal: Principal) -> list[Organisati
         return []
     if principal.token_role is not None and principal.token_role != PROFESSIONAL_ROLE:
         return []
-    roles = [m for m in current_memberships(db, principal.person_id) if m.role == PROFESSIONAL_ROLE
+    roles = [m for m in memberships_of(db, principal) if m.role == PROFESSIONAL_ROLE
              and principal.token_org_id in (None, m.org_id)]
     direct = [m.org_id for m in roles]
     clinical = [m.org_id for m in roles if m.organisation.kind in CLINICAL_KINDS]
@@ -120,7 +120,7 @@ def uses_delegation(db: Session, principal: Principal | None) -> bool:
     if principal is None:
         return False
     return is_scheme_admin(db, principal) or any(
-        m.role in HOME_STAFF_ROLES for m in current_memberships(db, principal.person_id))
+        m.role in HOME_STAFF_ROLES for m in memberships_of(db, principal))
 
 
 def can_view_home(db: Session, principal: Principal | None, home_id: int) -> bool:
@@ -138,7 +138,7 @@ def homes_for_viewer(db: Session, principal: Principal) -> list[Organisation]:
     if is_scheme_admin(db, principal):
         return list(db.scalars(sa.select(Organisation).where(Organisation.kind.in_(HOME_KINDS))
                                .order_by(Organisation.name)))
-    staff = {m.org_id for m in current_memberships(db, principal.person_id) if m.role in HOME_STAFF_ROLES
+    staff = {m.org_id for m in memberships_of(db, principal) if m.role in HOME_STAFF_ROLES
              and (principal.token_org_id in (None, m.org_id))}
     homes = {o.id: o for o in homes_for_professional(db, principal)}
     for org_id in staff:

@@ -23,7 +23,7 @@ def delegation_links_org(db: Session, org_id: int, person_id: int) -> bool:
 def init_app(app) -> None:
     from passport import reminders
     from passport.delegation import reminders as delegation_reminders
-    from passport.core.access import current_memberships
+    from passport.core.access import memberships_of
     from passport.delegation.rules import uses_delegation
     from passport.web import add_dashboard_card, add_nav
 
@@ -38,7 +38,7 @@ def init_app(app) -> None:
         return uses_delegation(dbm.session, principal)
 
     def is_worker(principal) -> bool:
-        return any(m.role == "worker" for m in current_memberships(dbm.session, principal.person_id))
+        return any(m.role == "worker" for m in memberships_of(dbm.session, principal))
 
     add_nav(app, "Delegated tasks", "delegation.index", visible=sees_delegation, order=40)
     add_dashboard_card(app, "Delegated healthcare tasks", "delegation.index",

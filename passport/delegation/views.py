@@ -10,7 +10,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from passport import db as dbm
-from passport.core.access import current_memberships, has_role
+from passport.core.access import has_role, memberships_of
 from passport.core.auth import current_principal
 from passport.core.models import Organisation, Person
 from passport.core.timeutil import uk_today
@@ -25,6 +25,7 @@ from passport.delegation.rules import (
 from passport.delegation.guards import refusal
 from passport.errors import NotFound
 from passport.forms import choices
+from passport.params import query_int
 
 STATUS_LABELS = queries.STATUS_LABELS
 STATUS_TAGS = {"open": "green", "current": "green", "review_due": "yellow", "lapsed": "red", "expired": "red",
@@ -67,11 +68,11 @@ def index():
     homes = homes_for_viewer(dbm.session, p)
     if len(homes) == 1 and request.args.get("all") is None:
         return redirect(url_for("delegation.home", home_id=homes[0].id))
-    is_worker = any(m.role == "worker" for m in current_memberships(dbm.session, p.person_id))
+    is_worker = any(m.role == "worker" for m in memberships_of(dbm.session, p))
     return render_template("delegation/index.html", homes=homes, is_worker=is_worker)
 
 
-@bp.get("/homes/<int:home_id>")
+@bp.get("/homes/<id:home_id>")
 @login_required
 def home(home_id: int):
     """Who at this home may do a task now (for a resident, if given)."""
@@ -95,7 +96,7 @@ def home(home_id: int):
                            resident=resident, can_act=why is None, cannot_act=cannot_act, now=utcnow())
 
 
-@bp.get("/homes/<int:home_id>/workers")
+@bp.get("/homes/<id:home_id>/workers")
 @login_required
 def workers(home_id: int):
     home = home_or_403(home_id)
@@ -107,7 +108,7 @@ def workers(home_id: int):
     return render_template("delegation/workers.html", home=home, people=people, counts=counts)
 
 
-@bp.get("/homes/<int:home_id>/workers/<int:person_id>")
+@bp.get("/homes/<id:home_id>/workers/<id:person_id>")
 @login_required
 def worker(home_id: int, person_id: int):
     """What this worker can do: competences, delegations, assessments and declines."""
@@ -124,7 +125,7 @@ def worker(home_id: int, person_id: int):
                            delegation_status=queries.delegation_status, **summary)
 
 
-@bp.get("/homes/<int:home_id>/register")
+@bp.get("/homes/<id:home_id>/register")
 @login_required
 def competency_register(home_id: int):
     """Printable register of who is signed off for which task at the home."""
@@ -134,7 +135,7 @@ def competency_register(home_id: int):
                            rows=queries.competency_register(dbm.session, home_id, today))
 
 
-@bp.get("/homes/<int:home_id>/residents")
+@bp.get("/homes/<id:home_id>/residents")
 @login_required
 def resident_register(home_id: int):
     """Printable register of delegations per resident (open, and ended in the last 90 days)."""
@@ -145,16 +146,11 @@ def resident_register(home_id: int):
                            status=queries.delegation_status)
 
 
-@bp.get("/homes/<int:home_id>/expiring")
+@bp.get("/homes/<id:home_id>/expiring")
 @login_required
 def expiring(home_id: int):
     home = home_or_403(home_id)
-    try:
-        days = int(request.args.get("days", 30))
-    except ValueError:
-        days = 30
-    if days not in (30, 60, 90):
-        days = 30
+    days = query_int("days", default=30, choices=(30, 60, 90))
     today = uk_today()
     return render_template("delegation/expiring.html", home=home, days=days, today=today,
                            rows=queries.expiring(dbm.session, home_id, today, days),
@@ -168,7 +164,7 @@ def tasks():
     tasks = all_tasks(dbm.session)
     owners = {o.id: o for o in dbm.session.query(Organisation).filter(
         Organisation.id.in_({t.org_id for t in tasks if t.org_id})).all()}
-    my_orgs = [m.organisation for m in current_memberships(dbm.session, p.person_id)
+    my_orgs = [m.organisation for m in memberships_of(dbm.session, p)
                if has_role(dbm.session, p, "org_admin", m.org_id)
                or professional_authority(dbm.session, p, m.org_id)]
     return render_template("delegation/tasks.html", tasks=tasks, owners=owners,

@@ -45,7 +45,7 @@ def rota_check():
     return jsonify(result)
 
 
-@api_bp.get("/supervision/due/<int:org_id>")
+@api_bp.get("/supervision/due/<id:org_id>")
 @api_doc("Who at a home is due or overdue supervision or appraisal (dates only, never notes)", tags=["rota"])
 @require_auth
 def supervision_due(org_id: int):

@@ -51,7 +51,7 @@ def index():
 # --- supervision ---------------------------------------------------------------------------------
 
 
-@bp.route("/orgs/<int:org_id>/supervision", methods=["GET", "POST"])
+@bp.route("/orgs/<id:org_id>/supervision", methods=["GET", "POST"])
 @role_required(*sv.OVERVIEW_ROLES)
 def supervision(org_id: int):
     p = current_principal()
@@ -70,7 +70,7 @@ def supervision(org_id: int):
                            sessions=sv.recent_sessions(dbm.session, p, org_id)), status_for(form)
 
 
-@bp.route("/orgs/<int:org_id>/supervision/new", methods=["GET", "POST"])
+@bp.route("/orgs/<id:org_id>/supervision/new", methods=["GET", "POST"])
 @role_required(*sv.SUPERVISOR_ROLES)
 def record(org_id: int):
     p = current_principal()
@@ -92,7 +92,7 @@ def record(org_id: int):
     return render_template("inspection/record.html", org=org, form=form, carried=carried), status_for(form)
 
 
-@bp.get("/sessions/<int:session_id>")
+@bp.get("/sessions/<id:session_id>")
 @login_required
 def session(session_id: int):
     s = sv.get_session(dbm.session, current_principal(), session_id)
@@ -100,7 +100,7 @@ def session(session_id: int):
     return render_template("inspection/session.html", s=s, form=form, me=current_principal().person_id)
 
 
-@bp.post("/sessions/<int:session_id>/reflection")
+@bp.post("/sessions/<id:session_id>/reflection")
 @login_required
 def reflection(session_id: int):
     p = current_principal()
@@ -124,7 +124,7 @@ def my_supervision():
 # --- rota settings -------------------------------------------------------------------------------
 
 
-@bp.route("/orgs/<int:org_id>/rota-settings", methods=["GET", "POST"])
+@bp.route("/orgs/<id:org_id>/rota-settings", methods=["GET", "POST"])
 @role_required("registered_manager", "org_admin")
 def rota_settings(org_id: int):
     p = current_principal()
@@ -147,13 +147,13 @@ def _pack(org_id: int):
     return result
 
 
-@bp.get("/orgs/<int:org_id>/evidence-pack")
+@bp.get("/orgs/<id:org_id>/evidence-pack")
 @role_required(*packs.PACK_ROLES)
 def evidence_pack(org_id: int):
     return render_template("inspection/pack.html", pack=_pack(org_id))
 
 
-@bp.get("/orgs/<int:org_id>/evidence-pack.pdf")
+@bp.get("/orgs/<id:org_id>/evidence-pack.pdf")
 @role_required(*packs.PACK_ROLES)
 def evidence_pack_pdf(org_id: int):
     pk = _pack(org_id)
@@ -191,7 +191,7 @@ def _prepare_now(e) -> None:
     flash("Your archive is ready to download.", "info")
 
 
-@bp.get("/exports/<int:export_id>/download")
+@bp.get("/exports/<id:export_id>/download")
 @login_required
 def download(export_id: int):
     e = export.download(dbm.session, current_principal(), export_id)
@@ -201,7 +201,7 @@ def download(export_id: int):
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
-@bp.route("/orgs/<int:org_id>/subject-access", methods=["GET", "POST"])
+@bp.route("/orgs/<id:org_id>/subject-access", methods=["GET", "POST"])
 @role_required(*export.SAR_ROLES)
 def subject_access(org_id: int):
     p = current_principal()

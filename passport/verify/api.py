@@ -83,6 +83,13 @@ def _check(text) -> dict:
     return result.to_json()
 
 
+@limiter.request_filter
+def _limited_in_view() -> bool:
+    """The verify API counts its own per-client limit (``rate_limit``); the extension's per-request
+    pass over decorated and default limits has nothing to add there."""
+    return request.blueprint == api_bp.name
+
+
 @api_bp.after_request
 def _cors(resp):
     resp.headers["Access-Control-Allow-Origin"] = "*"

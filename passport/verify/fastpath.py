@@ -11,7 +11,6 @@ the normal Flask view (``passport.verify.api``), which stays the reference imple
 from __future__ import annotations
 
 import io
-import json
 
 from flask import Flask
 
@@ -94,12 +93,16 @@ class VerifyFastPath:
 
 
 def _token(body: bytes) -> str | None:
-    """The token when the body is exactly {"token": "<string>"}, else None (the Flask view decides)."""
+    """The token when the body is exactly {"token": "<string>"} and valid for the view's documented schema,
+    else None (the Flask view decides, and answers any error). Parsed by the API's one JSON parser."""
+    from passport.api import ApiError, body_errors, parse_json
+    from passport.verify.api import TOKEN_BODY
+
     try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
+        data = parse_json(body)
+    except ApiError:
         return None
-    if type(data) is dict and len(data) == 1 and type(data.get("token")) is str:
+    if type(data) is dict and len(data) == 1 and type(data.get("token")) is str and not body_errors(data, TOKEN_BODY):
         return data["token"]
     return None
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from passport.core.catalogue_data import DELEGATED_TASKS
 from passport.db import utcnow
@@ -96,7 +96,8 @@ def checks_for_person(db: Session, person_id: int, limit: int = 200, public_url:
     refs = [passport_ref(public_url, jti) for jti in own.passport_jtis(db, person_id)]
     if not refs:
         return []
-    rows = db.scalars(sa.select(VerificationCheck).where(VerificationCheck.passport_ref.in_(refs))
+    rows = db.scalars(sa.select(VerificationCheck).options(joinedload(VerificationCheck.organisation))
+                      .where(VerificationCheck.passport_ref.in_(refs))
                       .order_by(VerificationCheck.at.desc(), VerificationCheck.id.desc()).limit(limit))
     return [CheckRow(at=r.at, result=r.result, result_label=RESULT_LABELS[r.result],
                      who=r.organisation.name if r.organisation is not None else "Someone not signed in (a public check)",

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from passport import audit
 from passport.core import services as core_services
 from passport.core.access import Principal, is_scheme_admin
-from passport.db import utcnow
+from passport.db import intend_to_write, utcnow
 from passport.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from passport.verify import fetch, own
 from passport.verify.jose import JoseError
@@ -318,6 +318,7 @@ def _refresh_mirror(db: Session, s: Settings, issuer: TrustedIssuer, list_id: in
         with _lock:
             _failed[url] = time.monotonic()
         return row
+    intend_to_write(db)  # also from GET /v/status-list and verifications
     row = row or StatusMirror(iss=issuer.iss, list_id=list_id, purpose=purpose)
     row.jwt, row.fetched_at = jws, utcnow()
     row.issued_at = datetime.fromtimestamp(snap.issued_at, timezone.utc)

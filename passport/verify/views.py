@@ -68,7 +68,7 @@ def trust_list():
         (400 if form.errors or form.form_errors else 200)
 
 
-@bp.post("/verify/trust/<int:issuer_id>/keys")
+@bp.post("/verify/trust/<id:issuer_id>/keys")
 @login_required
 def trust_keys(issuer_id: int):
     _require_scheme_admin()
@@ -85,7 +85,7 @@ def trust_keys(issuer_id: int):
     return redirect(url_for(".trust_list"))
 
 
-@bp.post("/verify/trust/<int:issuer_id>/endorsers")
+@bp.post("/verify/trust/<id:issuer_id>/endorsers")
 @login_required
 def trust_endorsers(issuer_id: int):
     """Record the organisations that endorse a trusted issuer's passports (shown for its passports only)."""
@@ -103,7 +103,7 @@ def trust_endorsers(issuer_id: int):
     return redirect(url_for(".trust_list"))
 
 
-@bp.post("/verify/trust/<int:issuer_id>/remove")
+@bp.post("/verify/trust/<id:issuer_id>/remove")
 @login_required
 def trust_remove(issuer_id: int):
     _require_scheme_admin()
@@ -161,7 +161,7 @@ def _accept_form(org_id: int, result, token: str, form: AcceptForm | None = None
     return form
 
 
-@bp.route("/verify/orgs/<int:org_id>/accept", methods=["GET", "POST"])
+@bp.route("/verify/orgs/<id:org_id>/accept", methods=["GET", "POST"])
 @login_required
 def accept_start(org_id: int):
     """Step 1: paste the passport (or its link) or upload a photo of its QR code; see the result."""
@@ -191,7 +191,7 @@ def accept_start(org_id: int):
                            labels=services.RESULT_LABELS, level_labels=services.LEVEL_LABELS, wording=wording), status
 
 
-@bp.post("/verify/orgs/<int:org_id>/accept/confirm")
+@bp.post("/verify/orgs/<id:org_id>/accept/confirm")
 @login_required
 def accept_confirm(org_id: int):
     """Step 2: create the records, with provenance, in this organisation."""
@@ -220,7 +220,7 @@ def accept_confirm(org_id: int):
                            level_labels=services.LEVEL_LABELS, wording=wording), 400
 
 
-@bp.get("/verify/orgs/<int:org_id>/accepted")
+@bp.get("/verify/orgs/<id:org_id>/accepted")
 @login_required
 def acceptances(org_id: int):
     org = _org_or_404(org_id)
@@ -228,7 +228,7 @@ def acceptances(org_id: int):
     return render_template("verify/acceptances.html", org=org, rows=rows)
 
 
-@bp.get("/verify/accepted/<int:acceptance_id>")
+@bp.get("/verify/accepted/<id:acceptance_id>")
 @login_required
 def acceptance_detail(acceptance_id: int):
     row = acceptance.get_acceptance(dbm.session, current_principal(), acceptance_id)

@@ -244,9 +244,11 @@ def test_api_refusals(client, db, api_token, admin, home, make_person, make_org)
     assert client.get(url, headers=other).status_code == 403
     lead_headers = api_token(lead, home.id, "training_lead")
     assert client.post(url, json={**body, "roles": ["org_admin"]}, headers=lead_headers).status_code == 403
-    bad = client.post(url, json={"email": "not an email", "roles": ["captain"]}, headers=api_token(admin, home.id,
-                                                                                                  "org_admin"))
+    admin_headers = api_token(admin, home.id, "org_admin")
+    bad = client.post(url, json={"email": "not an email", "roles": ["worker"]}, headers=admin_headers)
     assert bad.status_code == 400 and "email" in bad.get_json()["fields"]
+    bad = client.post(url, json={"email": "new@example.org", "roles": ["captain"]}, headers=admin_headers)
+    assert bad.status_code == 400 and "roles.0" in bad.get_json()["fields"]
     inv_id = client.post(url, json=body, headers=lead_headers).get_json()["id"]
     assert client.post(f"/api/v1/invitations/{inv_id}/revoke", headers=other).status_code == 404
 

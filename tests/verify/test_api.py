@@ -7,6 +7,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from passport.verify.api import TOKEN_BODY
 from passport.verify.models import VerificationCheck
 
 from .tokens import SigningIssuer, negative_cases, numeric
@@ -74,6 +75,9 @@ def test_negative_list_through_the_api(client, other_issuer):
         if isinstance(text, bytes):
             continue  # JSON cannot carry raw bytes; covered by the non-UTF-8 body test
         resp = post(client, {"token": text})
+        if len(text) > TOKEN_BODY["properties"]["token"]["maxLength"]:  # refused by the documented schema
+            assert resp.status_code == 400 and "token" in resp.get_json()["fields"], name
+            continue
         assert resp.status_code == 200, name
         assert resp.get_json()["result"] == expected, (name, resp.get_json()["reason"])
 
@@ -132,7 +136,9 @@ def test_batch_limits(client):
     ({"data": '{"token": 12}', "content_type": "application/json"}, 400, "validation_error"),
     ({"data": '{"tok": "x"}', "content_type": "application/json"}, 400, "validation_error"),
     ({"data": "", "content_type": "application/json"}, 400, "malformed_json"),
-    ({"data": '{"token": "' + "[" * 100000 + '"}', "content_type": "application/json"}, 200, None),
+    ({"data": '{"token": "' + "[" * 100000 + '"}', "content_type": "application/json"}, 400, "validation_error"),
+    ({"data": '{"token": "' + "[" * 8000 + '"}', "content_type": "application/json"}, 200, None),
+    ({"data": '{"token": "x", "token": "y"}', "content_type": "application/json"}, 400, "duplicate_key"),
 ])
 def test_bad_requests_are_clean_4xx(client, kwargs, status, code):
     resp = client.post(URL, **kwargs)
