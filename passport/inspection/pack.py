@@ -28,6 +28,7 @@ from passport.courses.progress import progress
 from passport.db import utcnow
 from passport.delegation.models import Competency, Delegation, Task
 from passport.errors import PermissionDenied
+from passport.escaping import pdf_markup, pdf_text
 from passport.inspection import supervision
 from passport.inspection.models import KIND_LABELS, EvidencePack
 
@@ -220,14 +221,10 @@ def build(db: Session, principal: Principal, org_id: int, extra_sections: Iterab
 # --- PDF -----------------------------------------------------------------------------------------
 
 
-def _pdf_text(value) -> str:
-    """Text for a reportlab Paragraph: its mini-markup must never see user text as tags or entities."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def render_pdf(pack: Pack, compress: bool = True) -> bytes:
     """A4 landscape; the home, the date the figures are as at, when it was produced and the sources are
-    printed at the foot of every page."""
+    printed at the foot of every page. User text goes into Paragraphs through ``escaping.pdf_markup`` and
+    onto the canvas through ``escaping.pdf_text``."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import getSampleStyleSheet
@@ -242,21 +239,21 @@ def render_pdf(pack: Pack, compress: bool = True) -> bytes:
     styles = getSampleStyleSheet()
     small = styles["BodyText"].clone("small", fontSize=7.5, leading=9)
     head = styles["Heading2"].clone("h2", fontSize=12, leading=14, spaceBefore=6)
-    story = [Paragraph(_pdf_text(f"Evidence pack – {pack.org.name}"), styles["Title"]),
-             Paragraph(_pdf_text(f"Figures as at {format_date(pack.on)}. Produced {format_uk(pack.produced_at)} "
+    story = [Paragraph(pdf_markup(f"Evidence pack – {pack.org.name}"), styles["Title"]),
+             Paragraph(pdf_markup(f"Figures as at {format_date(pack.on)}. Produced {format_uk(pack.produced_at)} "
                                  f"by {pack.produced_by}."
                                  + (f" CQC location {pack.org.cqc_location_id}." if pack.org.cqc_location_id else "")),
                        small), Spacer(1, 3 * mm)]
     width = size[0] - 24 * mm
     for s in pack.sections:
-        block = [Paragraph(_pdf_text(s["title"]), head),
-                 Paragraph(_pdf_text(f"Source: {s['source']}. As at {format_date(pack.on)}."), small)]
+        block = [Paragraph(pdf_markup(s["title"]), head),
+                 Paragraph(pdf_markup(f"Source: {s['source']}. As at {format_date(pack.on)}."), small)]
         if s["note"]:
-            block.append(Paragraph(_pdf_text(s["note"]), small))
+            block.append(Paragraph(pdf_markup(s["note"]), small))
         story.append(KeepTogether(block))
         if s["rows"]:
-            data = [[Paragraph(f"<b>{_pdf_text(c)}</b>", small) for c in s["columns"]]]
-            data += [[Paragraph(_pdf_text(v), small) for v in row] for row in s["rows"]]
+            data = [[Paragraph(f"<b>{pdf_markup(c)}</b>", small) for c in s["columns"]]]
+            data += [[Paragraph(pdf_markup(v), small) for v in row] for row in s["rows"]]
             # columns share the width by how much they hold (a long list of gaps gets room, a count does not)
             weight = [min(max([len(str(c))] + [len(str(r[i])) for r in s["rows"]]), 80) + 6
                       for i, c in enumerate(s["columns"])]
@@ -267,7 +264,7 @@ def render_pdf(pack: Pack, compress: bool = True) -> bytes:
                 ("VALIGN", (0, 0), (-1, -1), "TOP")])))
         story.append(Spacer(1, 4 * mm))
 
-    footer = (f"{pack.org.name} – evidence pack. Figures as at {format_date(pack.on)}; produced "
+    footer = pdf_text(f"{pack.org.name} – evidence pack. Figures as at {format_date(pack.on)}; produced "
               f"{format_uk(pack.produced_at)}. Sources: {pack.sources}.")
 
     def on_page(canvas, doc_):

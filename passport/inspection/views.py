@@ -141,6 +141,7 @@ def rota_settings(org_id: int):
 
 
 def _pack(org_id: int):
+    dbm.intend_to_write()  # the pack is recorded (for "what changed") and audited
     result = packs.build(dbm.session, current_principal(), org_id,
                          extra_sections=contributions(current_app, "evidence_pack"))
     dbm.session.commit()
@@ -194,6 +195,7 @@ def _prepare_now(e) -> None:
 @bp.get("/exports/<id:export_id>/download")
 @login_required
 def download(export_id: int):
+    dbm.intend_to_write()  # the download is counted and audited
     e = export.download(dbm.session, current_principal(), export_id)
     dbm.session.commit()
     name = f"passport-data-{e.person_id}-{e.ready_at:%Y-%m-%d}.zip"

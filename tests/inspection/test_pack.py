@@ -61,9 +61,16 @@ def test_pdf_states_dates_and_sources_on_every_page(db, home, principal, make_pe
 
 
 def test_hostile_names_are_escaped(db, home, principal, make_person, client, login):
+    from tests.hostile import BROKEN_TAG, LINK, ON_DRAW, flat, image_server, image_url, pdf_facts
+
     make_person(home.home, "worker", given_name="<b>Evil & Co</b>", family_name="<script>x</script>")
-    pk = packs.build(db, principal(home.manager), home.home.id)
-    assert packs.render_pdf(pk).startswith(b"%PDF")
+    with image_server() as (port, hits):
+        for name in (BROKEN_TAG, LINK, ON_DRAW, image_url(port)):
+            make_person(home.home, "worker", given_name="H", family_name=name[:100])
+        pk = packs.build(db, principal(home.manager), home.home.id)
+        text, links, images = pdf_facts(packs.render_pdf(pk))
+    assert hits == [] and links == 0 and images == 0
+    assert flat("<b>Evil & Co</b> <script>x</script>") in text and flat(LINK) in text
     login(client, home.manager)
     page = client.get(f"/inspection/orgs/{home.home.id}/evidence-pack").get_data(as_text=True)
     assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x</script>" not in page
