@@ -7,7 +7,7 @@ from datetime import date
 from flask import render_template
 
 from passport import db as dbm
-from passport.core.access import current_memberships, orgs_with_role
+from passport.core.access import orgs_with_role
 
 
 def supervision_column(db, org_id: int, person_ids, on: date) -> dict:
@@ -35,14 +35,15 @@ def dashboard_section(**_kw) -> str:
     ids = orgs_with_role(dbm.session, p, sv.OVERVIEW_ROLES)
     if not ids:
         return ""
-    from passport.core.models import Organisation
-
-    status = sv.status(dbm.session, ids)
+    names: dict[int, str] = {}
+    status = sv.status(dbm.session, ids, names=names)  # one statement
     homes = []
     for org_id in ids:
+        if org_id not in names:
+            continue  # nobody with a job role there yet
         items = [(r, d) for r in status[org_id] for d in r.items.values() if d.state in ("overdue", "due_soon")]
         items.sort(key=lambda x: x[1].due_on)
-        homes.append({"org": dbm.session.get(Organisation, org_id), "items": items[:10],
+        homes.append({"org_id": org_id, "name": names[org_id], "items": items[:10],
                       "overdue": sum(1 for _, d in items if d.state == "overdue"),
                       "due_soon": sum(1 for _, d in items if d.state == "due_soon")})
     return render_template("inspection/_dashboard.html", homes=homes)
@@ -63,7 +64,9 @@ def init_app(app) -> None:
         return {"org_id": ids[0]} if ids else None
 
     def is_member(p) -> bool:
-        return bool(current_memberships(dbm.session, p.person_id))
+        from passport.core.models import ROLES
+
+        return bool(orgs_with_role(dbm.session, p, ROLES))  # the principal's cached memberships
 
     add_nav(app, "Inspection", "inspection.index", visible=manages, order=45)
     add_dashboard_card(app, "Supervision and appraisal", "inspection.supervision",

@@ -253,35 +253,47 @@ def state_of(due_on: date, on: date) -> str:
     return "due_soon" if (due_on - on).days <= DUE_SOON_DAYS else "in_date"
 
 
-def status(db: Session, org_ids, on: date | None = None, person_ids=None) -> dict[int, list[StaffStatus]]:
+def status(db: Session, org_ids, on: date | None = None, person_ids=None,
+           names: dict | None = None) -> dict[int, list[StaffStatus]]:
     """Per home: every current member with a job role and, for each kind with a frequency for that role,
-    when it was last held there and when it is next due (from their start date if never held). Three
-    queries whatever the number of people."""
+    when it was last held there and when it is next due (from their start date if never held). One
+    statement whatever the number of people (it runs on the dashboard and the matrix). ``names``, when
+    given, is filled with the homes' names."""
     on = on or today()
     org_ids = list(org_ids)
-    freq = frequencies(db, org_ids)
-    q = (sa.select(Membership.org_id, Person, sa.func.min(Membership.job_role), sa.func.min(Membership.start_date))
-         .join(Person, Person.id == Membership.person_id)
-         .where(Membership.org_id.in_(org_ids), Membership.job_role.is_not(None), _current(on))
-         .group_by(Membership.org_id, Person.id).order_by(Person.family_name, Person.given_name))
+    members = (sa.select(Membership.org_id, Membership.person_id, sa.func.min(Membership.job_role).label("job_role"),
+                         sa.func.min(Membership.start_date).label("started"))
+               .where(Membership.org_id.in_(org_ids), Membership.job_role.is_not(None), _current(on))
+               .group_by(Membership.org_id, Membership.person_id))
     if person_ids is not None:
-        q = q.where(Membership.person_id.in_(list(person_ids)))
-    last = {(o, p, k): d for o, p, k, d in db.execute(
-        sa.select(SupervisionSession.org_id, SupervisionSession.worker_id, SupervisionSession.kind,
-                  sa.func.max(SupervisionSession.held_on))
-        .where(SupervisionSession.org_id.in_(org_ids))
-        .group_by(SupervisionSession.org_id, SupervisionSession.worker_id, SupervisionSession.kind))}
+        members = members.where(Membership.person_id.in_(list(person_ids)))
+    members = members.subquery("members")
+    last = (sa.select(SupervisionSession.org_id, SupervisionSession.worker_id, SupervisionSession.kind,
+                      sa.func.max(SupervisionSession.held_on).label("held"))
+            .where(SupervisionSession.org_id.in_(org_ids))
+            .group_by(SupervisionSession.org_id, SupervisionSession.worker_id, SupervisionSession.kind)
+            .subquery("last"))
+    q = (sa.select(Person, members.c.org_id, members.c.job_role, members.c.started, SupervisionFrequency.kind,
+                   SupervisionFrequency.every_weeks, last.c.held, Organisation.name)
+         .join(members, members.c.person_id == Person.id)
+         .join(Organisation, Organisation.id == members.c.org_id)
+         .outerjoin(SupervisionFrequency, sa.and_(SupervisionFrequency.org_id == members.c.org_id,
+                                                  SupervisionFrequency.job_role == members.c.job_role))
+         .outerjoin(last, sa.and_(last.c.org_id == members.c.org_id, last.c.worker_id == Person.id,
+                                  last.c.kind == SupervisionFrequency.kind))
+         .order_by(Person.family_name, Person.given_name, Person.id, SupervisionFrequency.kind))
     out: dict[int, list[StaffStatus]] = {o: [] for o in org_ids}
-    for org_id, person, job_role, started in db.execute(q):
-        row = StaffStatus(person, job_role, started)
-        for kind in KINDS:
-            weeks = freq.get((org_id, job_role, kind))
-            if weeks is None:
-                continue
-            held = last.get((org_id, person.id, kind))
+    rows: dict[tuple[int, int], StaffStatus] = {}
+    for person, org_id, job_role, started, kind, weeks, held, org_name in db.execute(q):
+        if names is not None:
+            names[org_id] = org_name
+        row = rows.get((org_id, person.id))
+        if row is None:
+            row = rows[(org_id, person.id)] = StaffStatus(person, job_role, started)
+            out[org_id].append(row)
+        if kind is not None:
             due_on = (held or started) + timedelta(weeks=weeks)
             row.items[kind] = Due(kind, weeks, held, due_on, state_of(due_on, on))
-        out[org_id].append(row)
     return out
 
 
