@@ -135,3 +135,23 @@ def init_app(app: Flask) -> None:
 def enabled(app: Flask, name: str) -> bool:
     """True when plugin ``name`` is loaded in this app."""
     return name in app.extensions.get(EXTENSION_KEY, {})
+
+
+# --- contributions: parts that one plugin gathers from every installed plugin ------------------------
+#
+# A few features collect a piece from each installed plugin without importing them all: "download all
+# my data" (kind ``"personal_data"``), the evidence pack for a home (kind ``"evidence_pack"``) and the
+# rota check (kind ``"rota_check"``). A plugin adds its piece from its ``setup`` with
+# ``contribute(app, kind, name, fn)``; the gathering feature calls ``contributions(app, kind)``. The
+# signature of ``fn`` for each kind is documented where the kind is gathered (docs/inspection.md).
+CONTRIBUTIONS_KEY = "passport.contributions"
+
+
+def contribute(app: Flask, kind: str, name: str, fn: Callable) -> None:
+    """Offer ``fn`` as this plugin's part of ``kind``; ``name`` labels it (one part per name and kind)."""
+    app.extensions.setdefault(CONTRIBUTIONS_KEY, {}).setdefault(kind, {})[name] = fn
+
+
+def contributions(app: Flask, kind: str) -> list[tuple[str, Callable]]:
+    """Every part offered for ``kind``, in the order the plugins were set up."""
+    return list(app.extensions.get(CONTRIBUTIONS_KEY, {}).get(kind, {}).items())

@@ -18,6 +18,7 @@ from passport.courses.matrix import STATE_LABELS, job_role_label
 from passport.errors import ServiceError
 from passport.forms import choices
 from passport.params import query_int
+from passport.plugins import contributions
 from passport.web import body_limit
 
 
@@ -33,9 +34,12 @@ def _matrix_args() -> dict:
 def matrix(org_id: int):
     args = _matrix_args()
     m = mx.home_matrix(dbm.session, current_principal(), org_id, **args)
+    # Other plugins may add a column (kind "matrix_column", see passport.plugins.contribute).
+    extra_columns = [fn(dbm.session, org_id, [r.person.id for r in m.rows], m.on)
+                     for _name, fn in contributions(current_app, "matrix_column")]
     return render_template("courses/matrix.html", m=m, args=args, labels=STATE_LABELS, role_label=job_role_label,
                            job_roles=m.job_roles, all_subjects=m.all_subjects, cells=mx.cell_renderer(m.subjects),
-                           print_view=request.args.get("print") == "1")
+                           extra_columns=extra_columns, print_view=request.args.get("print") == "1")
 
 
 @bp.get("/orgs/<id:org_id>/matrix.csv")
