@@ -101,6 +101,10 @@ class RenewalForm(FlaskForm):
     renew_day = IntegerField("Fixed renewal day (1–31)", validators=[Optional(), NumberRange(1, 31)])
 
 
+class SignOffForm(FlaskForm):
+    declaration = BooleanField("I confirm the declaration above")
+
+
 class UploadForm(FlaskForm):
     file = FileField("ASC-WDS training file (CSV)", validators=[FileRequired("Choose a CSV file to upload.")])
     check = SubmitField("Check the file (nothing is saved)")

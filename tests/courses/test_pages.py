@@ -5,7 +5,7 @@ import re
 import sqlalchemy as sa
 
 from passport.core.models import TrainingRecord
-from passport.courses import ascwds, bookings
+from passport.courses import ascwds, bookings, progress
 from passport.courses.models import Course, CourseSession
 from tests.courses.conftest import d
 
@@ -65,13 +65,23 @@ def test_assessment_and_sign_off_pages(client, db, world, login, competent):
         assert r.status_code == 302, r.data
     page = client.get(f"/courses/people/{w.id}/care-certificate").get_data(as_text=True)
     assert "Practice observed" in page and "Sign off" not in page  # assessors cannot sign off
+    assert client.get(f"/courses/people/{w.id}/care-certificate/2025/3/sign-off").status_code == 403
     login(client, world.manager)
     page = client.get(f"/courses/people/{w.id}/care-certificate").get_data(as_text=True)
-    assert "Sign off" in page
+    assert "Review and sign off" in page
+    # the sign-off page shows the evidence and the declaration; signing off without confirming it is refused
+    review = client.get(f"/courses/people/{w.id}/care-certificate/2025/3/sign-off").get_data(as_text=True)
+    assert "Knowledge: workbook accepted" in review and "Practice observed: Lounge" in review
+    assert progress.DECLARATION in review and 'name="declaration"' in review
     r = client.post(f"/courses/people/{w.id}/care-certificate/2025/3/sign-off", data={})
+    assert r.status_code == 400 and "There is a problem" in r.get_data(as_text=True)
+    assert "Confirm that you have reviewed the evidence" in r.get_data(as_text=True)
+    r = client.post(f"/courses/people/{w.id}/care-certificate/2025/3/sign-off", data={"declaration": "y"})
     assert r.status_code == 302
-    assert "Signed off" in client.get(f"/courses/people/{w.id}/care-certificate").get_data(as_text=True)
-    assert client.post(f"/courses/people/{w.id}/care-certificate/2025/4/sign-off", data={}).status_code == 400
+    page = client.get(f"/courses/people/{w.id}/care-certificate").get_data(as_text=True)
+    assert "Signed off" in page and "Evidence: Workbook accepted on" in page
+    assert client.post(f"/courses/people/{w.id}/care-certificate/2025/4/sign-off",
+                       data={"declaration": "y"}).status_code == 400
     assert client.post(f"/courses/people/{w.id}/care-certificate/2025/3/sign-off", data={},
                        csrf=False).status_code == 400
     world.workers[2].given_name = "<script>alert(1)</script>"
