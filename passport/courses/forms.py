@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    BooleanField, DateField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField,
+    BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField,
     TextAreaField, TimeField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -106,7 +106,8 @@ class SignOffForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    file = FileField("ASC-WDS training file (CSV)", validators=[FileRequired("Choose a CSV file to upload.")])
+    file = FileField("ASC-WDS training file (CSV)")  # or the checked file kept under ``kept``
+    kept = HiddenField()
     check = SubmitField("Check the file (nothing is saved)")
     submit = SubmitField("Import")
 

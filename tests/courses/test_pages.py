@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from passport.core.models import TrainingRecord
 from passport.courses import ascwds, bookings, progress
-from passport.courses.models import Course, CourseSession
+from passport.courses.models import AscwdsUpload, Course, CourseSession
 from tests.courses.conftest import d
 
 
@@ -129,6 +129,43 @@ def test_org_settings_pages(client, db, world, login):
     assert r.status_code == 302
     assert db.scalar(sa.select(sa.func.count()).select_from(TrainingRecord).where(
         TrainingRecord.source == "bulk_upload")) == 1
+
+
+def test_checked_ascwds_file_is_kept_for_import(client, db, world, login, monkeypatch):
+    """Check, then Import without choosing the file again: the checked file is kept under a signed token that
+    only the person who checked it, at that home, can use, and only for a while."""
+    from datetime import timedelta
+
+    org = world.home.id
+    ascwds.set_worker_refs(db, world.p(world.lead), org, {world.workers[0].id: "W0"})
+    login(client, world.lead)
+    good = f"{','.join(ascwds.HEADER)}\nA1,W0,6,,,,,,,{d(3).strftime('%d/%m/%Y')},,\n".encode()
+    r = client.post(f"/courses/orgs/{org}/ascwds", data={"file": (io.BytesIO(good), "t.csv"), "check": "Check"},
+                    content_type="multipart/form-data")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "you do not need to choose it again" in page
+    token = re.search(r'name="kept" type="hidden" value="([^"]+)"', page) or \
+        re.search(r'id="kept" name="kept" type="hidden" value="([^"]+)"', page)
+    token = token.group(1)
+    assert "LOCALESTID" not in token  # the file stays on the server; the page carries only the token
+    assert client.post(f"/courses/orgs/{org}/ascwds", data={"kept": token + "x", "submit": "Import"},
+                       content_type="multipart/form-data").status_code == 400  # a tampered token
+    login(client, world.manager)  # another person cannot use it
+    r = client.post(f"/courses/orgs/{org}/ascwds", data={"kept": token, "submit": "Import"},
+                    content_type="multipart/form-data")
+    assert r.status_code in (400, 403)
+    login(client, world.lead)
+    monkeypatch.setattr(ascwds, "UPLOAD_MAX_AGE", timedelta(seconds=-1))  # expired
+    r = client.post(f"/courses/orgs/{org}/ascwds", data={"kept": token, "submit": "Import"},
+                    content_type="multipart/form-data")
+    assert r.status_code == 400 and b"Choose the file again" in r.data
+    monkeypatch.undo()
+    r = client.post(f"/courses/orgs/{org}/ascwds", data={"kept": token, "submit": "Import"},
+                    content_type="multipart/form-data")
+    assert r.status_code == 302
+    assert db.scalar(sa.select(sa.func.count()).select_from(TrainingRecord).where(
+        TrainingRecord.source == "bulk_upload")) == 1
+    assert db.scalar(sa.select(sa.func.count()).select_from(AscwdsUpload)) == 0  # removed once imported
 
 
 def test_denials(client, db, world, login, course, make_session):
