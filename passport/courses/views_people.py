@@ -8,6 +8,7 @@ from flask_login import login_required
 from passport import db as dbm
 from passport.core import catalogue
 from passport.core.access import can_view_person, has_role, today
+from passport.core.catalogue_data import UNCONFIRMED_2025_OUTCOMES
 from passport.core.admin_views import apply_errors
 from passport.core.auth import current_principal, role_required
 from passport.core.forms import ConfirmForm
@@ -112,7 +113,9 @@ def sign_off(person_id: int, framework: str, number: int):
                 return redirect(url_for("courses.care_certificate", person_id=person_id, framework=framework))
             apply_errors(form, exc)
     outcomes = next((s.outcomes for s in catalogue.framework(dbm.session, framework) if s.number == number), [])
+    carried = framework == "2025" and any(o.code in UNCONFIRMED_2025_OUTCOMES for o in outcomes)
     return render_template("courses/sign_off.html", person=person, item=item, form=form, outcomes=outcomes,
+                           carried=carried,
                            declaration=progress.DECLARATION, evidence=progress.sign_off_evidence(item)), \
         (400 if (form.errors or form.form_errors) else 200)
 
