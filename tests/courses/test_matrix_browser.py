@@ -25,6 +25,14 @@ def _lead(app):
         return row[0], row[1]
 
 
+def _axe_violations(page) -> list[str]:
+    """axe-core on the page as it stands: every violation of any impact, as 'rule: first target'."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}" for v in found]
+
+
 def _page_width(page) -> tuple[int, int]:
     return page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
 
@@ -40,6 +48,7 @@ def test_matrix_on_a_phone_and_on_paper(live_server, browser):
     page.screenshot(path=str(ARTIFACTS / "matrix-360.png"), full_page=True)
     scroll, client = _page_width(page)
     assert scroll <= 360, f"the page scrolls sideways: {scroll}px wide at 360px"
+    assert _axe_violations(page) == []
     # the table scrolls inside its own box, and the name column stays in view when it does
     wrap = page.locator(".app-matrix-wrap")
     assert wrap.evaluate("e => e.scrollWidth > e.clientWidth")
@@ -61,6 +70,7 @@ def test_matrix_on_a_phone_and_on_paper(live_server, browser):
     page.screenshot(path=str(ARTIFACTS / "ascwds-360.png"), full_page=True)
     scroll, _c = _page_width(page)
     assert scroll <= 360, f"the ASC-WDS page scrolls sideways: {scroll}px wide at 360px"
+    assert _axe_violations(page) == []
     ctx.close()
 
     # print: A4 landscape, the table starts on page 1, in black and white the status is still readable
@@ -68,6 +78,7 @@ def test_matrix_on_a_phone_and_on_paper(live_server, browser):
     page = desk.new_page()
     sign_in(page, live_server, email)
     page.goto(f"{live_server.url}/courses/orgs/{oaks}/matrix")
+    assert _axe_violations(page) == []
     page.emulate_media(media="print")
     page.screenshot(path=str(ARTIFACTS / "matrix-print-emulated.png"), full_page=True)
     assert page.locator(".app-filters").is_hidden() and page.locator("#matrix").is_visible()
