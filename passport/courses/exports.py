@@ -110,7 +110,8 @@ PDF_MARKS = {"green": "", "amber": "Due", "red": "Expired"}  # Helvetica has no 
 def _short(cell) -> str:
     if cell is None or cell.state == "none":
         return "–"
-    return cell_label(cell, lambda d: d.strftime("%d/%m/%y"), marks=PDF_MARKS, sep="\n")
+    return cell_label(cell, lambda d: d.strftime("%d/%m/%y"), marks=PDF_MARKS, sep="\n").replace("No expiry",
+                                                                                                   "No\nexpiry")
 
 
 def matrix_pdf(m: Matrix) -> bytes:
@@ -124,7 +125,8 @@ def matrix_pdf(m: Matrix) -> bytes:
     percent = m.totals.get("percent")
     story = [paragraph("Training matrix – {name}", styles["Title"], name=m.org.name),
              paragraph("On {on}. Due soon means expiring within {window} days. Compliance {percent}% ({in_date} of "
-                       "{required} required subjects in date). Cells show the expiry date; 'Missing' means no record.",
+                       "{required} required subjects in date). Cells show the expiry date, after 'Due' when due soon "
+                       "and 'Expired' when expired; 'Missing' means no record.",
                        small, on=m.on.strftime("%-d %B %Y"), window=m.window,
                        percent=percent if percent is not None else "–",
                        in_date=m.totals.get("green", 0) + m.totals.get("amber", 0),

@@ -89,4 +89,11 @@ def test_matrix_on_a_phone_and_on_paper(live_server, browser):
     assert "Name" in first and ("Missing" in first or "Expired" in first or "Due" in first), first[:500]
     page.evaluate("document.documentElement.style.filter = 'grayscale(1)'")  # black-and-white printing
     page.screenshot(path=str(ARTIFACTS / "matrix-print-greyscale.png"))
+    # the PDF download, drawn to an image to look at (headers clear of the subtitle, words whole)
+    resp = page.request.get(f"{live_server.url}/courses/orgs/{oaks}/matrix.pdf")
+    assert resp.ok and resp.body().startswith(b"%PDF")
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(resp.body())
+    doc[0].render(scale=2).to_pil().save(ARTIFACTS / "matrix-pdf-page1.png")
     desk.close()

@@ -225,3 +225,21 @@ def test_pdf_subject_headers_are_wrapped_not_cut(db, world):
         w, h = v.wrap(width, 1000)
         assert w <= width and all(stringWidth(line, v.FONT, v.size) <= h for line in v.lines)
     assert len(name) > 48  # longer than the old 48-character cut
+
+
+def test_pdf_keeps_every_word_of_a_long_subject_name(db, world):
+    import io
+
+    import pypdf
+
+    from passport.core.models import TrainingCategory
+
+    long_name = "Positive behaviour support and non-restrictive practice for people whose behaviour challenges"
+    db.get(TrainingCategory, 6).name = long_name
+    db.flush()
+    m = matrix.home_matrix(db, world.p(world.lead), world.home.id)
+    assert any(s.name == long_name for s in m.subjects)
+    text = pypdf.PdfReader(io.BytesIO(exports.matrix_pdf(m))).pages[0].extract_text()
+    flat = " ".join(text.split())
+    for word in long_name.split():
+        assert word in flat, word
