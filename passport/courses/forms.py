@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField,
-    TextAreaField, TimeField,
+    BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
+    SubmitField, TextAreaField, TimeField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 

@@ -46,7 +46,7 @@ def test_matrix_on_a_phone_and_on_paper(live_server, browser):
     page.goto(f"{live_server.url}/courses/orgs/{oaks}/matrix")
     page.wait_for_selector("#matrix")
     page.screenshot(path=str(ARTIFACTS / "matrix-360.png"), full_page=True)
-    scroll, client = _page_width(page)
+    scroll, _client = _page_width(page)
     assert scroll <= 360, f"the page scrolls sideways: {scroll}px wide at 360px"
     assert _axe_violations(page) == []
     # the table scrolls inside its own box, and the name column stays in view when it does

@@ -199,7 +199,9 @@ def test_matrix_cells_say_their_status_in_words(db, world):
     cells = {"green": Cell("green", on, on + timedelta(days=300)), "amber": Cell("amber", on, on + timedelta(days=20)),
              "red": Cell("red", on - timedelta(days=400), on - timedelta(days=30)), "missing": Cell("red"),
              "never": Cell("green", on, None, True)}
-    fmt = lambda d: d.strftime("%d/%m/%y")  # noqa: E731
+    def fmt(d):
+        return d.strftime("%d/%m/%y")
+
     assert matrix.cell_label(cells["green"], fmt) == "✓ " + fmt(on + timedelta(days=300))
     assert matrix.cell_label(cells["amber"], fmt).startswith("Due ")
     assert matrix.cell_label(cells["red"], fmt).startswith("Expired ")
