@@ -61,7 +61,7 @@ class _Vertical(Flowable):
         self.text, self.size, self.leading = pdf_text(text), size, size + 1
         max_lines = max(int((width - 2) // self.leading), 1)
         self.lines = self._fit(max_lines)
-        self.height = max(stringWidth(line, self.FONT, self.size) for line in self.lines) + 4
+        self.height = max(stringWidth(line, self.FONT, self.size) for line in self.lines) + 8
 
     def _fit(self, max_lines: int) -> list[str]:
         """The shortest sideways height whose word wrap fits in ``max_lines`` lines (a long word stays whole)."""
@@ -95,7 +95,7 @@ class _Vertical(Flowable):
         c.setFont(self.FONT, self.size)
         c.rotate(90)
         for i, line in enumerate(self.lines):
-            c.drawString(2, -(self.size + i * self.leading), line)
+            c.drawString(4, -(self.size + i * self.leading), line)
         c.restoreState()
 
 
