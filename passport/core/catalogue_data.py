@@ -16,10 +16,11 @@ brief, ``design/domain.md``):
 - Workplace types: research section 4.4; job roles: sections 1.8, 3.1 and 3.3.
 
 Where the research marks a fact as unconfirmed, a comment says so. Nothing here is official
-wording unless the research quotes it as such; the full 2025 outcome list is not in the research.
+wording unless the research quotes it as such; the full 2025 outcome list is not in the research
+(see the notes above ``_CC_2025``).
 """
 
-DATA_VERSION = "2026.1"
+DATA_VERSION = "2026.2"
 
 
 # --- Care Certificate ------------------------------------------------------------------------
@@ -143,33 +144,54 @@ _CC_2015 = [
     ]),
 ]
 
-# 2025 (March 2025 update). The research has the official 2025 outcome wording only for
-# standard 9, and only partly; every other 2025 standard, including the new standard 16, has
-# its outcomes left empty until they are taken from the official 2025 standards document.
-_CC_2025 = [
-    (1, "Understand your role", []),
-    (2, "Your personal development", []),
-    (3, "Duty of care", []),
-    (4, "Equality, diversity, inclusion and human rights", []),
-    (5, "Work in a person-centred way", []),
-    (6, "Communication", []),
-    (7, "Privacy and dignity", []),
-    (8, "Fluids and nutrition", []),
-    (9, "Awareness of mental health and dementia", [
-        ("9.1", "Understand the needs and experiences of people with mental health conditions "
-                "or dementia"),
-        # 9.2 and 9.3 are quoted only in part in the research; the ellipses mark the gaps.
-        ("9.2", "… promoting positive health and wellbeing …"),
-        ("9.3", "Understand the reasonable adjustments which may be necessary …"),
-    ]),
-    (10, "Adult safeguarding", []),
-    (11, "Safeguarding children", []),
-    (12, "Basic life support", []),
-    (13, "Health and safety", []),
-    (14, "Handling information", []),
-    (15, "Infection prevention and control", []),
-    (16, "Awareness of learning disability and autism", []),
+# 2025 (March 2025 update). The update kept standards 1-15 and their learning outcomes in the same
+# order, reworded some criteria and moved content between standards (learning disability from 9 to the
+# new 16, mental capacity from 9 to 5), and added 16 (Skills for Care's summary of changes, as
+# reported by caredemy.co.uk and flourish.co.uk, refers to 2025 outcomes 1.1, 1.3, 2.2 and 3.1 by
+# their 2015 numbers).
+#
+# Confirmed 2025 wording: standard 9 only, outcomes 9.1-9.3, from the official 2025 standards
+# document's standard 9 page (pdfhost.io extract cited in research/care-standards.md).
+# Standards 1-8 and 10-15: the 2015 outcome titles are carried over under their 2015 numbers. This
+# wording is NOT confirmed against the 2025 document: the outcome a criterion sits under is right,
+# the exact 2025 words may differ. Replace them when the official 2025 PDF is to hand.
+# Standard 16 (awareness of learning disability and autism): no source consulted gives its outcomes,
+# so it has none here rather than invented ones.
+_CONFIRMED_2025 = {
+    9: [
+        ("9.1", "Understand the needs and experiences of people with mental health conditions or dementia"),
+        ("9.2", "Understand the importance of promoting positive health and wellbeing for an individual who "
+                "may have a mental health condition or dementia"),
+        ("9.3", "Understand the reasonable adjustments which may be necessary in care delivery relating to an "
+                "individual who may have a mental health condition or dementia"),
+    ],
+}
+_OUTCOMES_2015 = {number: outcomes for number, _title, outcomes in _CC_2015}
+_TITLES_2025 = [
+    (1, "Understand your role"),
+    (2, "Your personal development"),
+    (3, "Duty of care"),
+    (4, "Equality, diversity, inclusion and human rights"),
+    (5, "Work in a person-centred way"),
+    (6, "Communication"),
+    (7, "Privacy and dignity"),
+    (8, "Fluids and nutrition"),
+    (9, "Awareness of mental health and dementia"),
+    (10, "Adult safeguarding"),
+    (11, "Safeguarding children"),
+    (12, "Basic life support"),
+    (13, "Health and safety"),
+    (14, "Handling information"),
+    (15, "Infection prevention and control"),
+    (16, "Awareness of learning disability and autism"),
 ]
+_CC_2025 = [
+    (number, title, _CONFIRMED_2025.get(number, _OUTCOMES_2015.get(number, []) if number != 16 else []))
+    for number, title in _TITLES_2025
+]
+# 2025 outcomes whose wording is carried from 2015 and not yet confirmed against the 2025 document.
+UNCONFIRMED_2025_OUTCOMES = frozenset(code for number, _t, outcomes in _CC_2025 if number not in _CONFIRMED_2025
+                                      for code, _text in outcomes)
 
 CARE_CERTIFICATE = {
     "2015": _standards("2015", _CC_2015),

@@ -243,13 +243,16 @@ def care_certificate(person_id: int):
 
 
 @api_bp.post("/people/<id:person_id>/care-certificate/<framework>/<id:number>/sign-off")
-@api_doc("Sign off a Care Certificate standard once knowledge and practice are evidenced (registered managers)",
+@api_doc("Sign off a Care Certificate standard once knowledge and practice are evidenced (registered managers); "
+         "the body must confirm the declaration: {\"declaration\": true}",
          tags=TAGS, responses={"201": "Signed off", "409": "Already signed off"})
 @require_auth
 def sign_off(person_id: int, framework: str, number: int):
     if framework not in ("2015", "2025"):
         raise ApiError(404, "not_found", "Framework must be 2015 or 2025.")
-    ach = progress.sign_off(dbm.session, principal(), person_id, framework, number)
+    body = request.get_json(silent=True)
+    declared = isinstance(body, dict) and body.get("declaration") is True
+    ach = progress.sign_off(dbm.session, principal(), person_id, framework, number, declared=declared)
     dbm.session.commit()
     return jsonify({"id": ach.id, "person_id": person_id, "framework": framework, "standard_number": number,
                     "met_on": ach.met_on.isoformat(), "signed_off_by_id": ach.signed_off_by_id}), 201

@@ -11,7 +11,9 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from passport.courses.matrix import STATE_LABELS, Matrix, job_role_label
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from passport.courses.matrix import STATE_LABELS, Matrix, cell_label, job_role_label
 from passport.escaping import paragraph, pdf_text, write_csv
 
 __all__ = ["cell_text", "matrix_csv", "matrix_pdf", "write_csv"]
@@ -48,21 +50,52 @@ def matrix_csv(m: Matrix) -> str:
 
 
 class _Vertical(Flowable):
-    """A table header drawn sideways, so twenty subjects fit across A4 landscape."""
+    """A table header drawn sideways, so twenty subjects fit across A4 landscape. The name is wrapped onto as
+    many sideways lines as the column is wide, never cut, and the flowable reports the height it really
+    needs, so the header row grows instead of running up into the subtitle."""
 
-    def __init__(self, text: str, size: float = 6.5):
+    FONT = "Helvetica"
+
+    def __init__(self, text: str, width: float, size: float = 6.5):
         super().__init__()
-        self.text, self.size = pdf_text(text)[:48], size
+        self.text, self.size, self.leading = pdf_text(text), size, size + 1
+        max_lines = max(int((width - 2) // self.leading), 1)
+        self.lines = self._fit(max_lines)
+        self.height = max(stringWidth(line, self.FONT, self.size) for line in self.lines) + 8
+
+    def _fit(self, max_lines: int) -> list[str]:
+        """The shortest sideways height whose word wrap fits in ``max_lines`` lines (a long word stays whole)."""
+        words = self.text.split() or [""]
+        longest = max(stringWidth(w, self.FONT, self.size) for w in words)
+        total = stringWidth(self.text, self.FONT, self.size)
+        height = max(longest, 20 * mm)
+        while True:
+            lines = self._wrap(words, height)
+            if len(lines) <= max_lines or height >= total:
+                return lines
+            height += 2 * mm
+
+    def _wrap(self, words: list[str], height: float) -> list[str]:
+        lines, line = [], ""
+        for w in words:
+            candidate = f"{line} {w}".strip()
+            if line and stringWidth(candidate, self.FONT, self.size) > height:
+                lines.append(line)
+                line = w
+            else:
+                line = candidate
+        return lines + [line]
 
     def wrap(self, avail_w, avail_h):
-        return self.size + 2, 34 * mm
+        return len(self.lines) * self.leading + 2, self.height
 
     def draw(self):
         c = self.canv
         c.saveState()
-        c.setFont("Helvetica", self.size)
+        c.setFont(self.FONT, self.size)
         c.rotate(90)
-        c.drawString(1, -self.size, self.text)
+        for i, line in enumerate(self.lines):
+            c.drawString(4, -(self.size + i * self.leading), line)
         c.restoreState()
 
 
@@ -71,14 +104,14 @@ FILL = {"green": colors.HexColor("#007f3b"), "amber": colors.HexColor("#ffeb3b")
 INK = {"green": colors.white, "amber": colors.HexColor("#212b32"), "red": colors.white, "none": colors.HexColor("#4c6272")}
 
 
+PDF_MARKS = {"green": "", "amber": "Due", "red": "Expired"}  # Helvetica has no tick: in date shows the date alone
+
+
 def _short(cell) -> str:
     if cell is None or cell.state == "none":
         return "–"
-    if cell.missing:
-        return "Missing"
-    if cell.never_expires:
-        return "No expiry"
-    return cell.expires_on.strftime("%d/%m/%y")
+    return cell_label(cell, lambda d: d.strftime("%d/%m/%y"), marks=PDF_MARKS, sep="\n").replace("No expiry",
+                                                                                                   "No\nexpiry")
 
 
 def matrix_pdf(m: Matrix) -> bytes:
@@ -92,14 +125,18 @@ def matrix_pdf(m: Matrix) -> bytes:
     percent = m.totals.get("percent")
     story = [paragraph("Training matrix – {name}", styles["Title"], name=m.org.name),
              paragraph("On {on}. Due soon means expiring within {window} days. Compliance {percent}% ({in_date} of "
-                       "{required} required subjects in date). Cells show the expiry date; 'Missing' means no record.",
+                       "{required} required subjects in date). Cells show the expiry date, after 'Due' when due soon "
+                       "and 'Expired' when expired; 'Missing' means no record.",
                        small, on=m.on.strftime("%-d %B %Y"), window=m.window,
                        percent=percent if percent is not None else "–",
                        in_date=m.totals.get("green", 0) + m.totals.get("amber", 0),
                        required=m.totals.get("required", 0)),
              Spacer(1, 3 * mm)]
     header = [paragraph("<b>Name</b>", small), paragraph("<b>Job role</b>", small), paragraph("<b>%</b>", small)]
-    header += [_Vertical(s.name) for s in m.subjects]
+    name_w, role_w, pct_w = 42 * mm, 28 * mm, 9 * mm
+    avail = landscape(A4)[0] - 20 * mm - name_w - role_w - pct_w
+    col = max(min(avail / max(len(m.subjects), 1), 20 * mm), 9 * mm)
+    header += [_Vertical(s.name, col) for s in m.subjects]
     data = [header]
     style = [("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#aeb7bd")),
              ("FONTSIZE", (0, 1), (-1, -1), 6.5), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -116,11 +153,10 @@ def matrix_pdf(m: Matrix) -> bytes:
         for s in m.subjects]
     data.append(footer)
     style.append(("FONTNAME", (0, len(data) - 1), (-1, len(data) - 1), "Helvetica-Bold"))
-    name_w, role_w, pct_w = 42 * mm, 28 * mm, 9 * mm
-    avail = landscape(A4)[0] - 20 * mm - name_w - role_w - pct_w
-    col = max(min(avail / max(len(m.subjects), 1), 20 * mm), 9 * mm)
     story.append(Table(data, colWidths=[name_w, role_w, pct_w] + [col] * len(m.subjects), style=TableStyle(style)))
-    story += [Spacer(1, 3 * mm), paragraph("Key: green = in date; yellow = due soon; red = expired or missing; "
-                                           "grey dash = not required for the job role.", small)]
+    story += [Spacer(1, 3 * mm), paragraph("Key: a date alone (green) = in date, expiring then; 'Due' (yellow) = due "
+                                           "soon; 'Expired' or 'Missing' (red) = expired or no record; dash (grey) = "
+                                           "not required for the job role. The words carry the status, so the key "
+                                           "holds in black and white.", small)]
     doc.build(story)
     return buf.getvalue()

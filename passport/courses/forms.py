@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, DateField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField,
-    TextAreaField, TimeField,
+    BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
+    SubmitField, TextAreaField, TimeField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -102,8 +102,13 @@ class RenewalForm(FlaskForm):
     renew_day = IntegerField("Fixed renewal day (1–31)", validators=[Optional(), NumberRange(1, 31)])
 
 
+class SignOffForm(FlaskForm):
+    declaration = BooleanField("I confirm the declaration above")
+
+
 class UploadForm(FlaskForm):
-    file = FileField("ASC-WDS training file (CSV)", validators=[FileRequired("Choose a CSV file to upload.")])
+    file = FileField("ASC-WDS training file (CSV)")  # or the checked file kept under ``kept``
+    kept = HiddenField()
     check = SubmitField("Check the file (nothing is saved)")
     submit = SubmitField("Import")
 

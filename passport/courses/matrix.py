@@ -160,6 +160,31 @@ def home_matrix(db: Session, principal: Principal, org_id: int, window: int | No
     return m
 
 
+# Status as words and a mark as well as colour (WCAG 1.4.1), so a black-and-white print still reads:
+# in date "✓ 14/05/27", due soon "Due 24/01/27", expired "Expired 08/07/26", no record "Missing".
+STATE_MARKS = {"green": "✓", "amber": "Due", "red": "Expired"}
+
+
+def cell_label(c: Cell, fmt, html: bool = False, marks: dict | None = None, sep: str = " ") -> str:
+    """A required cell's visible status text, shared by the page and the PDF (``fmt`` formats a date;
+    ``marks`` replaces ``STATE_MARKS``, e.g. where a font has no tick). With ``html``, the mark is hidden from
+    screen readers and the full status is spoken instead."""
+    marks = marks or STATE_MARKS
+    if c.missing:
+        return "Missing"
+    if c.never_expires:
+        mark, rest, spoken = marks["green"], "No expiry", "In date, does not expire"
+    else:
+        mark, rest, spoken = marks[c.state], fmt(c.expires_on), _SPOKEN[c.state]
+    if not html:
+        return f"{mark}{sep}{rest}" if mark else rest
+    return (f'<span class="app-cell__mark" aria-hidden="true">{mark}</span> '
+            f'<span class="nhsuk-u-visually-hidden">{spoken} </span>{rest}')
+
+
+_SPOKEN = {"green": "In date, expires", "amber": "Due soon, expires", "red": "Expired on"}
+
+
 def cell_renderer(subjects: list[TrainingCategory]):
     """``cells(row)``: a row's cells as table HTML, for the matrix page.
 
@@ -175,13 +200,7 @@ def cell_renderer(subjects: list[TrainingCategory]):
     def build(c: Cell) -> str:
         if c.state == "none":
             return none
-        if c.missing:
-            text = "Missing"
-        elif c.never_expires:
-            text = 'In date<span class="nhsuk-u-visually-hidden"> (does not expire)</span>'
-        else:
-            text = (f'<span class="nhsuk-u-visually-hidden">{STATE_LABELS[c.state]}, expires </span>'
-                    f'{c.expires_on.strftime("%d/%m/%y")}')
+        text = cell_label(c, lambda d: d.strftime("%d/%m/%y"), html=True)
         if c.booked_on:
             text += f'<span class="app-cell__booked">Booked {c.booked_on.strftime("%d/%m")}</span>'
         return f'<td data-state="{c.state}"><span class="app-cell app-cell--{c.state}">{text}</span></td>'

@@ -340,3 +340,48 @@ class ComplianceCache(Base):
     stale: Mapped[bool] = mapped_column(default=False)
     data: Mapped[str] = mapped_column(sa.Text)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ASC-WDS training-file codes (Skills for Care's training bulk upload; research section 4.2).
+ASCWDS_ACCREDITED = {0: "No", 1: "Yes", 999: "Don't know"}
+ASCWDS_WHO_DELIVERED = {1: "In-house staff", 2: "External provider"}
+ASCWDS_HOW_DELIVERED = {1: "Face to face", 2: "E-learning"}
+# PROVIDERNAME is a code from Skills for Care's training-provider list: 1 to 88, or 999 for any other provider.
+ASCWDS_PROVIDER_CODES = tuple(range(1, 89)) + (999,)
+
+
+class AscwdsRecordDetail(Base):
+    """What an ASC-WDS training row said about a record, beyond the core ledger's columns, so the record goes
+    back to ASC-WDS as it came: ACCREDITED with its "don't know" (999) and blank, WHODELIVERED, the training
+    provider's code (PROVIDERNAME), HOWDELIVERED and VALIDITY exactly as given. NULL means the cell was blank."""
+
+    __tablename__ = "courses_ascwds_record"
+    record_id: Mapped[int] = mapped_column(sa.ForeignKey("core_training_record.id", ondelete="CASCADE"),
+                                           primary_key=True, autoincrement=False)
+    accredited: Mapped[int | None]
+    who_delivered: Mapped[int | None]
+    provider_code: Mapped[int | None]
+    how_delivered: Mapped[int | None]
+    validity: Mapped[str | None] = mapped_column(sa.String(4))
+
+    __table_args__ = (
+        sa.CheckConstraint("accredited IS NULL OR accredited IN (0, 1, 999)", name="accredited"),
+        sa.CheckConstraint("who_delivered IS NULL OR who_delivered IN (1, 2)", name="who_delivered"),
+        sa.CheckConstraint("how_delivered IS NULL OR how_delivered IN (1, 2)", name="how_delivered"),
+        sa.CheckConstraint("provider_code IS NULL OR provider_code BETWEEN 1 AND 88 OR provider_code = 999",
+                           name="provider_code"),
+    )
+
+
+class AscwdsUpload(Base):
+    """A training file kept after "Check" so "Import" need not ask for it again. Found only through a signed,
+    expiring token given to the person who checked it; removed when imported or when it expires."""
+
+    __tablename__ = "courses_ascwds_upload"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("core_organisation.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("core_person.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

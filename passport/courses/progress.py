@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from passport.core import records
 from passport.core.access import Principal, has_role, today
-from passport.core.models import CCStandard, StandardAchievement
+from passport.core.models import FRAMEWORKS, CCStandard, StandardAchievement
 from passport.core.timeutil import format_date
 from passport.core.services import get_scheme
 from passport.courses.common import member_orgs
@@ -35,6 +35,9 @@ STATE_TAGS = {"not_started": "grey", "in_progress": "yellow", "knowledge": "aqua
 # gives none): standards with a large practical element (basic life support; health and safety, which covers
 # moving and assisting, fire and hazardous substances) need two.
 OBSERVATIONS_REQUIRED = {12: 2, 13: 2}
+# What the registered manager confirms when signing a standard off (shown beside the evidence, stored with it).
+DECLARATION = ("I have reviewed the evidence listed for this standard. The knowledge was assessed and the practice "
+               "observed by a competent assessor, and I confirm the worker meets every outcome of the standard.")
 
 
 @dataclass
@@ -62,16 +65,36 @@ class StandardProgress:
 
 
 def framework_for(db: Session, person_id: int) -> str:
-    """The worker's Care Certificate version: 2015 if they hold or are working on the 2015 standards (other
-    than a 2025 standard 16 top-up), else the scheme's agreed version (2025 by default)."""
-    used = set(db.scalars(sa.select(StandardAchievement.framework).where(
-        StandardAchievement.person_id == person_id, StandardAchievement.withdrawn_at.is_(None))))
-    used |= set(db.scalars(sa.select(CourseAssessment.framework).where(
-        CourseAssessment.person_id == person_id, CourseAssessment.framework.is_not(None))))
-    if "2015" in used:
-        return "2015"
+    """The worker's Care Certificate version, taken from the certificate itself, never from the latest record:
+
+    1. a complete certificate decides (2025 before 2015: a 2015 holder who topped up stays on 2025 only
+       once every 2025 standard is met);
+    2. otherwise the version with the most standards signed off (a 2025 standard 16 top-up on its own
+       does not count, it sits beside a 2015 certificate);
+    3. otherwise the version with the most standards assessed;
+    4. otherwise, or on a tie, the scheme's agreed version (2025 by default).
+
+    So one stray 2015 assessment never turns a worker with a complete 2025 certificate into "2015, 0 of 15".
+    """
+    summary = records.care_certificate_summary(db, person_id)
+    for fw in ("2025", "2015"):
+        if summary[fw]["complete"]:
+            return fw
     scheme = get_scheme(db)
-    return scheme.cc_version if scheme else "2025"
+    default = scheme.cc_version if scheme else "2025"
+    signed = {fw: len([n for n in summary[fw]["met"] if not (fw == "2025" and n == 16)]) for fw in FRAMEWORKS}
+    assessed: dict[str, int] = {fw: 0 for fw in FRAMEWORKS}
+    for fw, count in db.execute(
+            sa.select(CourseAssessment.framework, sa.func.count(sa.distinct(CourseAssessment.standard_number)))
+            .where(CourseAssessment.person_id == person_id, CourseAssessment.framework.is_not(None))
+            .group_by(CourseAssessment.framework)):
+        assessed[fw] = count
+    for counts in (signed, assessed):
+        best = max(counts.values())
+        if best:
+            leaders = [fw for fw, n in counts.items() if n == best]
+            return default if default in leaders else leaders[0]
+    return default
 
 
 def progress(db: Session, person_id: int, framework: str | None = None) -> dict:
@@ -135,8 +158,9 @@ def _fill(db: Session, person_id: int, framework: str, items: dict[int, Standard
 
 
 def sign_off(db: Session, principal: Principal, person_id: int, framework: str, number: int,
-             org_id: int | None = None, met_on: date | None = None) -> StandardAchievement:
-    """A registered manager signs a standard off once knowledge is evidenced and practice observed.
+             org_id: int | None = None, met_on: date | None = None, declared: bool = False) -> StandardAchievement:
+    """A registered manager signs a standard off once knowledge is evidenced and practice observed, confirming
+    the ``DECLARATION`` (``declared``) against the evidence it rests on (``sign_off_evidence``).
     Written to the core ledger (``records.record_achievement``, which emits care_certificate_changed)."""
     orgs = [org_id] if org_id is not None else member_orgs(db, person_id)
     org = next((o for o in orgs if has_role(db, principal, "registered_manager", o)), None)
@@ -144,8 +168,7 @@ def sign_off(db: Session, principal: Principal, person_id: int, framework: str, 
         raise PermissionDenied("Only a registered manager of the worker's organisation can sign off a standard.")
     if principal.person_id == person_id:
         raise PermissionDenied("You cannot sign off your own Care Certificate.")
-    items = progress(db, person_id, framework)
-    item = next((s for s in items["standards"] if s.number == number), None)
+    item = standard_progress(db, person_id, framework, number)
     if item is None:
         raise ValidationError("Unknown standard.", {"standard": f"The {framework} Care Certificate has no standard {number}."})
     if item.state == "signed_off":
@@ -155,12 +178,26 @@ def sign_off(db: Session, principal: Principal, person_id: int, framework: str, 
         raise ValidationError("Not ready for sign-off.", {"standard": (
             f"Standard {number} needs knowledge evidenced and {need} observation{'s' if need > 1 else ''} of "
             "practice before it can be signed off.")})
-    evidence_ids = [a.id for a in item.knowledge + item.observations if a.outcome == "passed"]
-    evidence = "; ".join(_describe(a) for a in item.knowledge + item.observations if a.outcome == "passed")
+    if not declared:
+        raise ValidationError("Confirm the declaration.", {"declaration": (
+            "Confirm that you have reviewed the evidence and that the worker meets the standard.")})
+    used = sign_off_evidence(item)
+    evidence_ids = [a.id for a in used]
+    evidence = "; ".join(_describe(a) for a in used) + ". Declaration: " + DECLARATION
     return records.record_achievement(
         db, principal, person_id=person_id, org_id=org, framework=framework, standard_number=number,
         met_on=met_on or today(), source="assessment", evidence=evidence[:4000],
         source_ref="courses:assessments:" + ",".join(str(i) for i in evidence_ids))
+
+
+def sign_off_evidence(item: StandardProgress) -> list:
+    """The passed assessments a sign-off rests on: knowledge first, then observations of practice."""
+    return [a for a in item.knowledge + item.observations if a.outcome == "passed"]
+
+
+def standard_progress(db: Session, person_id: int, framework: str, number: int) -> StandardProgress | None:
+    """One standard's progress with its evidence, or None when the framework has no such standard."""
+    return next((s for s in progress(db, person_id, framework)["standards"] if s.number == number), None)
 
 
 def _describe(a: CourseAssessment) -> str:

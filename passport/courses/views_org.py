@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
+import sqlalchemy as sa
 
 from passport import db as dbm
 from passport.core import catalogue, records
@@ -15,7 +16,8 @@ from passport.courses import ascwds, bp, exports, matrix as mx, progress, requir
 from passport.courses.common import MATRIX_ROLES, TRAINING_ROLES
 from passport.courses.forms import RenewalForm, RequirementsForm, SettingsForm, UploadForm, dynamic_form, worker_id_field
 from passport.courses.matrix import STATE_LABELS, job_role_label
-from passport.errors import ServiceError
+from passport.courses.models import AscwdsUpload
+from passport.errors import ServiceError, ValidationError
 from passport.forms import choices
 from passport.params import query_int
 from passport.plugins import contributions
@@ -176,27 +178,46 @@ def worker_ids(org_id: int):
 @body_limit("COURSES_ASCWDS_MAX_BYTES")
 @role_required(*TRAINING_ROLES)
 def ascwds_page(org_id: int):
+    """Check a training file (nothing saved; the file is kept for an hour under a signed token), then import
+    it, without choosing it again, or choose another file."""
     org = get_or_404(dbm.session, Organisation, org_id)
+    p = current_principal()
     form = UploadForm()
     preview = imported = None
+    kept_name = None
+    limit = current_app.config["COURSES_ASCWDS_MAX_BYTES"]
     if form.validate_on_submit():
-        data = form.file.data.read(current_app.config["COURSES_ASCWDS_MAX_BYTES"] + 1)
         dry = not form.submit.data
         try:
-            preview, imported = ascwds.run_import(dbm.session, current_principal(), org_id, data,
-                                                  filename=form.file.data.filename or "upload.csv",
-                                                  max_bytes=current_app.config["COURSES_ASCWDS_MAX_BYTES"], dry_run=dry)
+            chosen = form.file.data if getattr(form.file.data, "filename", "") else None
+            if chosen is not None:
+                data, filename = chosen.read(limit + 1), chosen.filename or "upload.csv"
+            elif form.kept.data:
+                up = ascwds.kept_upload(dbm.session, p, org_id, form.kept.data)
+                data, filename = up.data, up.filename
+            else:
+                raise ValidationError("Choose a file.", {"file": "Choose a CSV file to upload."})
+            preview, imported = ascwds.run_import(dbm.session, p, org_id, data, filename=filename, max_bytes=limit,
+                                                  dry_run=dry)
             if imported is not None:
+                dbm.session.execute(sa.delete(AscwdsUpload).where(AscwdsUpload.org_id == org_id,
+                                                                   AscwdsUpload.person_id == p.person_id))
                 dbm.session.commit()
                 flash(f"Imported {imported.created} training record(s); {imported.skipped} already held were "
                       "skipped.", "info")
                 return redirect(url_for("courses.ascwds_page", org_id=org_id))
             dbm.session.rollback()
+            form.kept.data = ""
+            if preview.ok:  # keep the checked file so Import need not ask for it again
+                form.kept.data = ascwds.keep_upload(dbm.session, p, org_id, data, filename)
+                kept_name = filename
+                dbm.session.commit()
         except ServiceError as exc:
             dbm.session.rollback()
+            form.kept.data = ""
             apply_errors(form, exc)
     status = 400 if (form.errors or form.form_errors or (preview is not None and not preview.ok)) else 200
-    return render_template("courses/ascwds.html", org=org, form=form, preview=preview), status
+    return render_template("courses/ascwds.html", org=org, form=form, preview=preview, kept_name=kept_name), status
 
 
 @bp.get("/orgs/<id:org_id>/ascwds/export.csv")

@@ -8,6 +8,7 @@ from flask_login import login_required
 from passport import db as dbm
 from passport.core import catalogue
 from passport.core.access import has_role, require_person_visible, today
+from passport.core.catalogue_data import UNCONFIRMED_2025_OUTCOMES
 from passport.core.admin_views import apply_errors
 from passport.core.auth import current_principal, role_required
 from passport.core.forms import ConfirmForm
@@ -16,7 +17,7 @@ from passport.core.services import get_or_404, people_in_org
 from passport.courses import assessments, bp, progress
 from passport.courses.assessments import COMPETENCE_GRANTORS
 from passport.courses.common import member_orgs
-from passport.courses.forms import AssessmentForm, CompetenceForm
+from passport.courses.forms import AssessmentForm, CompetenceForm, SignOffForm
 from passport.courses.progress import STATE_TAGS, STATES
 from passport.errors import ServiceError
 from passport.forms import choices
@@ -77,15 +78,44 @@ def assessment_new(person_id: int):
         (400 if (form.errors or form.form_errors) else 200)
 
 
-@bp.post("/people/<id:person_id>/care-certificate/<framework>/<id:number>/sign-off")
+@bp.route("/people/<id:person_id>/care-certificate/<framework>/<id:number>/sign-off", methods=["GET", "POST"])
 @login_required
 def sign_off(person_id: int, framework: str, number: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    progress.sign_off(dbm.session, current_principal(), person_id, framework, number)
-    dbm.session.commit()
-    flash(f"Standard {number} ({framework}) has been signed off.", "info")
-    return redirect(url_for("courses.care_certificate", person_id=person_id, framework=framework))
+    """The registered manager reviews the evidence a standard rests on and confirms a declaration to sign it off."""
+    p = current_principal()
+    person = require_person_visible(dbm.session, p, person_id)
+    if framework not in ("2015", "2025"):
+        abort(404)
+    orgs = member_orgs(dbm.session, person_id)
+    if p.person_id == person_id or not any(has_role(dbm.session, p, "registered_manager", o) for o in orgs):
+        abort(403)
+    item = progress.standard_progress(dbm.session, person_id, framework, number)
+    if item is None:
+        abort(404)
+    form = SignOffForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            progress.sign_off(dbm.session, p, person_id, framework, number, declared=bool(form.declaration.data))
+            dbm.session.commit()
+            flash(f"Standard {number} ({framework}) has been signed off.", "info")
+            return redirect(url_for("courses.care_certificate", person_id=person_id, framework=framework)
+                            + f"#standard-{framework}-{number}")
+        except ServiceError as exc:
+            dbm.session.rollback()
+            if exc.status == 403:
+                abort(403)
+            if exc.status == 409:
+                flash(exc.message, "info")
+                return redirect(url_for("courses.care_certificate", person_id=person_id, framework=framework))
+            apply_errors(form, exc)
+    outcomes = next((s.outcomes for s in catalogue.framework(dbm.session, framework) if s.number == number), [])
+    carried = framework == "2025" and any(o.code in UNCONFIRMED_2025_OUTCOMES for o in outcomes)
+    return render_template("courses/sign_off.html", person=person, item=item, form=form, outcomes=outcomes,
+                           carried=carried,
+                           declaration=progress.DECLARATION, evidence=progress.sign_off_evidence(item)), \
+        (400 if (form.errors or form.form_errors) else 200)
 
 
 @bp.route("/orgs/<id:org_id>/assessors", methods=["GET", "POST"])

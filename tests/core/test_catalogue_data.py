@@ -6,7 +6,7 @@ from passport.core import catalogue_data as cd
 
 
 def test_data_version_is_set():
-    assert cd.DATA_VERSION == "2026.1"
+    assert cd.DATA_VERSION == "2026.2"
 
 
 @pytest.mark.parametrize("framework, count", [("2015", 15), ("2025", 16)])

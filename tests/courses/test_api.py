@@ -65,10 +65,16 @@ def test_assessments_progress_and_sign_off(client, db, world, api_token, compete
                        headers=manager).status_code == 403
     cc = client.get(f"{API}/people/{w.id}/care-certificate", headers=manager).get_json()
     assert next(s for s in cc["standards"] if s["number"] == 4)["state"] == "practice"
-    assert client.post(f"{API}/people/{w.id}/care-certificate/2025/4/sign-off", headers=assessor).status_code == 403
-    assert client.post(f"{API}/people/{w.id}/care-certificate/2025/4/sign-off", headers=manager).status_code == 201
-    assert client.post(f"{API}/people/{w.id}/care-certificate/2025/4/sign-off", headers=manager).status_code == 409
-    assert client.post(f"{API}/people/{w.id}/care-certificate/2025/5/sign-off", headers=manager).status_code == 400
+    assert client.post(f"{API}/people/{w.id}/care-certificate/2025/4/sign-off", headers=assessor,
+                       json={"declaration": True}).status_code == 403
+    no_declaration = client.post(f"{API}/people/{w.id}/care-certificate/2025/4/sign-off", headers=manager)
+    assert no_declaration.status_code == 400 and "declaration" in no_declaration.get_json()["fields"]
+    assert client.post(f"{API}/people/{w.id}/care-certificate/2025/4/sign-off", headers=manager,
+                       json={"declaration": True}).status_code == 201
+    assert client.post(f"{API}/people/{w.id}/care-certificate/2025/4/sign-off", headers=manager,
+                       json={"declaration": True}).status_code == 409
+    assert client.post(f"{API}/people/{w.id}/care-certificate/2025/5/sign-off", headers=manager,
+                       json={"declaration": True}).status_code == 400
     other = api_token(world.other_lead, world.other.id, "training_lead")
     assert client.get(f"{API}/people/{w.id}/care-certificate", headers=other).status_code == 404
     assert len(client.get(f"{API}/people/{w.id}/assessments", headers=manager).get_json()["assessments"]) == 2

@@ -65,7 +65,7 @@ def test_states_move_from_not_started_to_signed_off(db, world, competent):
     assessments.record(db, world.p(world.assessor), worker.id, {**WORKBOOK, "standard_number": 5})
     assert state(db, worker, 5) == "knowledge"
     with pytest.raises(ValidationError):  # not ready
-        progress.sign_off(db, world.p(world.manager), worker.id, "2025", 5)
+        progress.sign_off(db, world.p(world.manager), worker.id, "2025", 5, declared=True)
     assessments.record(db, world.p(world.assessor), worker.id, {**OBSERVED, "standard_number": 5})
     assert state(db, worker, 5) == "practice"
     # standard 12 (basic life support) needs two observations
@@ -75,22 +75,22 @@ def test_states_move_from_not_started_to_signed_off(db, world, competent):
     assessments.record(db, world.p(world.assessor), worker.id, {**OBSERVED, "standard_number": 12})
     assert state(db, worker, 12) == "practice"
     with pytest.raises(PermissionDenied):  # sign-off is the registered manager's
-        progress.sign_off(db, world.p(world.lead), worker.id, "2025", 5)
+        progress.sign_off(db, world.p(world.lead), worker.id, "2025", 5, declared=True)
     with pytest.raises(PermissionDenied):
-        progress.sign_off(db, world.p(world.assessor), worker.id, "2025", 5)
+        progress.sign_off(db, world.p(world.assessor), worker.id, "2025", 5, declared=True)
     seen = []
 
     def listen(sender, **kw):
         seen.append((sender, kw["framework"]))
 
     with care_certificate_changed.connected_to(listen):
-        ach = progress.sign_off(db, world.p(world.manager), worker.id, "2025", 5)
+        ach = progress.sign_off(db, world.p(world.manager), worker.id, "2025", 5, declared=True)
     assert seen == [(worker.id, "2025")]
     assert isinstance(ach, StandardAchievement) and ach.signed_off_by_id == world.manager.id
     assert ach.source == "assessment" and "Workbook accepted" in ach.evidence and "Practice observed" in ach.evidence
     assert state(db, worker, 5) == "signed_off"
     with pytest.raises(Conflict):
-        progress.sign_off(db, world.p(world.manager), worker.id, "2025", 5)
+        progress.sign_off(db, world.p(world.manager), worker.id, "2025", 5, declared=True)
 
 
 def test_certificate_complete_when_every_standard_signed_off(db, world, competent):
@@ -99,7 +99,7 @@ def test_certificate_complete_when_every_standard_signed_off(db, world, competen
         assessments.record(db, world.p(world.assessor), worker.id, {**WORKBOOK, "standard_number": n})
         for _ in range(progress.OBSERVATIONS_REQUIRED.get(n, 1)):
             assessments.record(db, world.p(world.assessor), worker.id, {**OBSERVED, "standard_number": n})
-        progress.sign_off(db, world.p(world.manager), worker.id, "2025", n)
+        progress.sign_off(db, world.p(world.manager), worker.id, "2025", n, declared=True)
     p = progress.progress(db, worker.id)
     assert p["complete"] and p["signed_off"] == 16 and p["awarded_on"] is not None
 
@@ -115,7 +115,7 @@ def test_2015_completer_sees_the_standard_16_gap_and_tops_up(db, world, competen
     assessments.record(db, world.p(world.assessor), worker.id, {**WORKBOOK, "standard_number": 16})
     assessments.record(db, world.p(world.assessor), worker.id, {**OBSERVED, "standard_number": 16})
     assert progress.progress(db, worker.id)["gap"].state == "practice"
-    progress.sign_off(db, world.p(world.manager), worker.id, "2025", 16)
+    progress.sign_off(db, world.p(world.manager), worker.id, "2025", 16, declared=True)
     assert progress.progress(db, worker.id)["gap"].state == "signed_off"
     assert progress.progress_json(progress.progress(db, worker.id))["gap_2025_standard_16"]["state"] == "signed_off"
 
@@ -165,3 +165,50 @@ def test_passed_subject_assessment_adds_a_ledger_record(db, world, competent):
         "kind": "observation", "category_code": 13, "setting": "Round", "outcome": "not_yet"})
     assert db.scalar(sa.select(sa.func.count()).select_from(TrainingRecord).where(
         TrainingRecord.person_id == world.workers[1].id, TrainingRecord.source == "assessment")) == 0
+
+
+def test_sign_off_needs_the_declaration_and_stores_the_evidence(db, world, competent):
+    worker = world.workers[1]
+    assessments.record(db, world.p(world.assessor), worker.id, {**WORKBOOK, "standard_number": 6})
+    assessments.record(db, world.p(world.assessor), worker.id, {**OBSERVED, "standard_number": 6})
+    with pytest.raises(ValidationError) as exc:
+        progress.sign_off(db, world.p(world.manager), worker.id, "2025", 6)
+    assert "declaration" in exc.value.fields and state(db, worker, 6) == "practice"
+    ach = progress.sign_off(db, world.p(world.manager), worker.id, "2025", 6, declared=True)
+    assert ach.evidence.startswith("Workbook accepted on ") and progress.DECLARATION in ach.evidence
+    item = progress.standard_progress(db, worker.id, "2025", 6)
+    assert [a.method for a in progress.sign_off_evidence(item)] == ["workbook", "observation"]
+
+
+def test_framework_comes_from_the_certificate_not_the_latest_record(db, world, competent, actor):
+    """A worker with a complete 2025 certificate stays on 2025 however many stray 2015 records follow."""
+    worker = world.workers[0]
+    for n in range(1, 17):
+        records.record_achievement(db, None, person_id=worker.id, org_id=world.home.id, framework="2025",
+                                   standard_number=n, met_on=d(30), source="assessment", actor=actor)
+    assessments.set_competence(db, world.p(world.manager), world.home.id, world.assessor.id, "2015", [3])
+    assessments.record(db, world.p(world.assessor), worker.id, {**WORKBOOK, "framework": "2015", "standard_number": 3})
+    p = progress.progress(db, worker.id)
+    assert (p["framework"], p["signed_off"], p["total"], p["complete"]) == ("2025", 16, 16, True)
+    # in progress: the version with the most standards signed off decides, not the latest assessment
+    other = world.workers[1]
+    for n in (1, 2):
+        records.record_achievement(db, None, person_id=other.id, org_id=world.home.id, framework="2025",
+                                   standard_number=n, met_on=d(10), source="assessment", actor=actor)
+    assessments.record(db, world.p(world.assessor), other.id, {**WORKBOOK, "framework": "2015", "standard_number": 3})
+    assert progress.framework_for(db, other.id) == "2025"
+    # someone working only on the 2015 standards stays on 2015
+    third = world.workers[2]
+    assessments.record(db, world.p(world.assessor), third.id, {**WORKBOOK, "framework": "2015", "standard_number": 3})
+    assert progress.framework_for(db, third.id) == "2015"
+
+
+def test_a_standard_signed_off_elsewhere_says_so_instead_of_none(client, db, world, login, actor):
+    worker = world.workers[0]
+    records.record_achievement(db, None, person_id=worker.id, org_id=world.home.id, framework="2025",
+                               standard_number=1, met_on=d(30), source="passport", actor=actor)
+    login(client, world.manager)
+    page = client.get(f"/courses/people/{worker.id}/care-certificate").get_data(as_text=True)
+    row = page[page.index('id="standard-2025-1"'):page.index('id="standard-2025-2"')]
+    assert "Signed off" in row and "Knowledge: none" not in row and "0 of 1 observation" not in row
+    assert "No assessment evidence is recorded here" in row

@@ -118,7 +118,7 @@ def test_training_lead_journey(live_server, page, browser, tmp_path):
     page.get_by_label("Competent: meets the standard").check()
     page.get_by_role("button", name="Record assessment").click()
     expect(page.locator("#standard-2025-2")).to_contain_text("Practice observed")
-    assert page.locator("#standard-2025-2").get_by_role("button", name="Sign off").count() == 0
+    assert page.locator("#standard-2025-2").get_by_role("link", name="Review and sign off").count() == 0
 
     # 7. the registered manager signs the standard off
     manager = _login_for(live.app, "The Oaks Care Home", "registered_manager")
@@ -126,8 +126,22 @@ def test_training_lead_journey(live_server, page, browser, tmp_path):
     mpage = other.new_page()
     sign_in(mpage, live, manager.email)
     mpage.goto(f"{live.url}/courses/people/{worker_id}/care-certificate")
-    mpage.locator("#standard-2025-2").get_by_role("button", name="Sign off").click()
+    mpage.locator("#standard-2025-2").get_by_role("link", name="Review and sign off").click()
+    expect(mpage.get_by_role("heading", name="The evidence it rests on")).to_be_visible()
+    artifacts = Path(__file__).resolve().parents[1] / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    mpage.screenshot(path=str(artifacts / "cc-sign-off.png"), full_page=True)
+    from axe_playwright_python.sync_playwright import Axe
+
+    assert Axe().run(mpage).response["violations"] == []
+    mpage.get_by_role("button", name="Sign off standard 2").click()  # without the declaration: refused
+    expect(mpage.locator(".nhsuk-error-summary")).to_contain_text("Confirm that you have reviewed the evidence")
+    mpage.screenshot(path=str(artifacts / "cc-sign-off-error.png"), full_page=True)
+    mpage.get_by_label("I confirm the declaration above").check()
+    mpage.get_by_role("button", name="Sign off standard 2").click()
     expect(mpage.locator("#standard-2025-2")).to_contain_text("Signed off")
+    expect(mpage.locator("#standard-2025-2")).to_contain_text("Practice observed (Supervision meeting")
+    mpage.screenshot(path=str(artifacts / "cc-signed-off.png"), full_page=True)
     other.close()
 
     # 8. print the matrix: filters hidden, table kept; the PDF and CSV download

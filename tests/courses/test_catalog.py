@@ -67,3 +67,17 @@ def test_scheme_approval_only_by_scheme_admin_and_withdrawn_on_change(db, world)
     assert c.scheme_approved  # a wording change keeps approval
     catalog.update_course(db, world.p(world.lead), c.id, {**BASE, "categories": [20, 25]})
     assert not c.scheme_approved and c.approved_at is None  # what it counts for changed: look again
+
+
+def test_2025_standards_have_their_outcomes(db):
+    """Every 2025 standard but 16 carries its learning outcomes (16's are not confirmed by any source yet)."""
+    from passport.core import catalogue, catalogue_data as cd
+
+    catalogue.load(db)
+    standards = catalogue.framework(db, "2025")
+    assert [s.number for s in standards if not s.outcomes] == [16]
+    nine = next(s for s in standards if s.number == 9)
+    assert [o.code for o in nine.outcomes] == ["9.1", "9.2", "9.3"]
+    assert "mental health conditions or dementia" in nine.outcomes[0].text  # the 2025 wording
+    assert not {o.code for o in nine.outcomes} & cd.UNCONFIRMED_2025_OUTCOMES
+    assert "13.5" in cd.UNCONFIRMED_2025_OUTCOMES

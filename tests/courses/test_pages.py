@@ -5,8 +5,8 @@ import re
 import sqlalchemy as sa
 
 from passport.core.models import TrainingRecord
-from passport.courses import ascwds, bookings
-from passport.courses.models import Course, CourseSession
+from passport.courses import ascwds, bookings, progress
+from passport.courses.models import AscwdsUpload, Course, CourseSession
 from tests.courses.conftest import d
 
 
@@ -65,13 +65,23 @@ def test_assessment_and_sign_off_pages(client, db, world, login, competent):
         assert r.status_code == 302, r.data
     page = client.get(f"/courses/people/{w.id}/care-certificate").get_data(as_text=True)
     assert "Practice observed" in page and "Sign off" not in page  # assessors cannot sign off
+    assert client.get(f"/courses/people/{w.id}/care-certificate/2025/3/sign-off").status_code == 403
     login(client, world.manager)
     page = client.get(f"/courses/people/{w.id}/care-certificate").get_data(as_text=True)
-    assert "Sign off" in page
+    assert "Review and sign off" in page
+    # the sign-off page shows the evidence and the declaration; signing off without confirming it is refused
+    review = client.get(f"/courses/people/{w.id}/care-certificate/2025/3/sign-off").get_data(as_text=True)
+    assert "Knowledge: workbook accepted" in review and "Practice observed: Lounge" in review
+    assert progress.DECLARATION in review and 'name="declaration"' in review
     r = client.post(f"/courses/people/{w.id}/care-certificate/2025/3/sign-off", data={})
+    assert r.status_code == 400 and "There is a problem" in r.get_data(as_text=True)
+    assert "Confirm that you have reviewed the evidence" in r.get_data(as_text=True)
+    r = client.post(f"/courses/people/{w.id}/care-certificate/2025/3/sign-off", data={"declaration": "y"})
     assert r.status_code == 302
-    assert "Signed off" in client.get(f"/courses/people/{w.id}/care-certificate").get_data(as_text=True)
-    assert client.post(f"/courses/people/{w.id}/care-certificate/2025/4/sign-off", data={}).status_code == 400
+    page = client.get(f"/courses/people/{w.id}/care-certificate").get_data(as_text=True)
+    assert "Signed off" in page and "Evidence: Workbook accepted on" in page
+    assert client.post(f"/courses/people/{w.id}/care-certificate/2025/4/sign-off",
+                       data={"declaration": "y"}).status_code == 400
     assert client.post(f"/courses/people/{w.id}/care-certificate/2025/3/sign-off", data={},
                        csrf=False).status_code == 400
     world.workers[2].given_name = "<script>alert(1)</script>"
@@ -119,6 +129,43 @@ def test_org_settings_pages(client, db, world, login):
     assert r.status_code == 302
     assert db.scalar(sa.select(sa.func.count()).select_from(TrainingRecord).where(
         TrainingRecord.source == "bulk_upload")) == 1
+
+
+def test_checked_ascwds_file_is_kept_for_import(client, db, world, login, monkeypatch):
+    """Check, then Import without choosing the file again: the checked file is kept under a signed token that
+    only the person who checked it, at that home, can use, and only for a while."""
+    from datetime import timedelta
+
+    org = world.home.id
+    ascwds.set_worker_refs(db, world.p(world.lead), org, {world.workers[0].id: "W0"})
+    login(client, world.lead)
+    good = f"{','.join(ascwds.HEADER)}\nA1,W0,6,,,,,,,{d(3).strftime('%d/%m/%Y')},,\n".encode()
+    r = client.post(f"/courses/orgs/{org}/ascwds", data={"file": (io.BytesIO(good), "t.csv"), "check": "Check"},
+                    content_type="multipart/form-data")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "you do not need to choose it again" in page
+    token = re.search(r'name="kept" type="hidden" value="([^"]+)"', page) or \
+        re.search(r'id="kept" name="kept" type="hidden" value="([^"]+)"', page)
+    token = token.group(1)
+    assert "LOCALESTID" not in token  # the file stays on the server; the page carries only the token
+    assert client.post(f"/courses/orgs/{org}/ascwds", data={"kept": token + "x", "submit": "Import"},
+                       content_type="multipart/form-data").status_code == 400  # a tampered token
+    login(client, world.manager)  # another person cannot use it
+    r = client.post(f"/courses/orgs/{org}/ascwds", data={"kept": token, "submit": "Import"},
+                    content_type="multipart/form-data")
+    assert r.status_code in (400, 403)
+    login(client, world.lead)
+    monkeypatch.setattr(ascwds, "UPLOAD_MAX_AGE", timedelta(seconds=-1))  # expired
+    r = client.post(f"/courses/orgs/{org}/ascwds", data={"kept": token, "submit": "Import"},
+                    content_type="multipart/form-data")
+    assert r.status_code == 400 and b"Choose the file again" in r.data
+    monkeypatch.undo()
+    r = client.post(f"/courses/orgs/{org}/ascwds", data={"kept": token, "submit": "Import"},
+                    content_type="multipart/form-data")
+    assert r.status_code == 302
+    assert db.scalar(sa.select(sa.func.count()).select_from(TrainingRecord).where(
+        TrainingRecord.source == "bulk_upload")) == 1
+    assert db.scalar(sa.select(sa.func.count()).select_from(AscwdsUpload)) == 0  # removed once imported
 
 
 def test_denials(client, db, world, login, course, make_session):

@@ -186,3 +186,62 @@ def test_scheme_summary_cache_follows_changes(db, world, make_person):
     assert compliance.refresh(db, on=today() + timedelta(days=1)) >= 2  # a new day recomputes every home
     with pytest.raises(ValidationError):
         matrix.scheme_summary(db, world.p(world.admin), window=45)
+
+
+def test_matrix_cells_say_their_status_in_words(db, world):
+    """WCAG 1.4.1: colour is never the only signal, on the page and in the PDF (black-and-white printing)."""
+    from datetime import timedelta
+
+    from passport.core.access import today
+    from passport.courses.matrix import Cell, cell_renderer
+
+    on = today()
+    cells = {"green": Cell("green", on, on + timedelta(days=300)), "amber": Cell("amber", on, on + timedelta(days=20)),
+             "red": Cell("red", on - timedelta(days=400), on - timedelta(days=30)), "missing": Cell("red"),
+             "never": Cell("green", on, None, True)}
+    def fmt(d):
+        return d.strftime("%d/%m/%y")
+
+    assert matrix.cell_label(cells["green"], fmt) == "✓ " + fmt(on + timedelta(days=300))
+    assert matrix.cell_label(cells["amber"], fmt).startswith("Due ")
+    assert matrix.cell_label(cells["red"], fmt).startswith("Expired ")
+    assert matrix.cell_label(cells["missing"], fmt) == "Missing"
+    assert matrix.cell_label(cells["never"], fmt) == "✓ No expiry"
+    assert exports._short(cells["amber"]).startswith("Due\n") and exports._short(cells["red"]).startswith("Expired\n")
+    html = matrix.cell_label(cells["amber"], fmt, html=True)
+    assert 'aria-hidden="true">Due<' in html and "Due soon, expires" in html
+    render = cell_renderer([type("S", (), {"code": 1})()])
+    row = type("R", (), {"cells": {1: cells["red"]}})()
+    assert "Expired" in render(row) and 'data-state="red"' in render(row)
+
+
+def test_pdf_subject_headers_are_wrapped_not_cut(db, world):
+    """Rotated headers keep every word and report their real height, so they never run into the subtitle."""
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    name = "Awareness of learning disability and autism (Oliver McGowan tier 1 and tier 2 training)"
+    for width in (9 * mm, 12 * mm, 20 * mm):
+        v = exports._Vertical(name, width)
+        assert " ".join(v.lines) == name  # nothing cut
+        w, h = v.wrap(width, 1000)
+        assert w <= width and all(stringWidth(line, v.FONT, v.size) <= h for line in v.lines)
+    assert len(name) > 48  # longer than the old 48-character cut
+
+
+def test_pdf_keeps_every_word_of_a_long_subject_name(db, world):
+    import io
+
+    import pypdf
+
+    from passport.core.models import TrainingCategory
+
+    long_name = "Positive behaviour support and non-restrictive practice for people whose behaviour challenges"
+    db.get(TrainingCategory, 6).name = long_name
+    db.flush()
+    m = matrix.home_matrix(db, world.p(world.lead), world.home.id)
+    assert any(s.name == long_name for s in m.subjects)
+    text = pypdf.PdfReader(io.BytesIO(exports.matrix_pdf(m))).pages[0].extract_text()
+    flat = " ".join(text.split())
+    for word in long_name.split():
+        assert word in flat, word
