@@ -25,9 +25,10 @@ def _checks_section(person_id: int, **_kw) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from passport.verify import fastpath
+    from passport.verify import cache, fastpath
 
     fastpath.install(app)
+    cache.init_app(app)
     add_nav(app, "Check a passport", "verify.page", order=60)
     add_dashboard_card(app, "Check a passport", "verify.page",
                        "Scan or paste a care passport to see if it is valid. Works offline.", order=40)
