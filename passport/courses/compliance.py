@@ -17,6 +17,8 @@ homes up to date before anyone asks; ``--all`` rebuilds every home (the only ful
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 from datetime import date, timedelta
 
@@ -34,7 +36,7 @@ from passport.db import intend_to_write, utcnow
 WINDOWS = (30, 60, 90)
 MIN_HORIZON, HORIZON_SPREAD = 30, 30
 SPAN = MIN_HORIZON + HORIZON_SPREAD - 1 + max(WINDOWS)  # days after the base date with per-day counts
-FORMAT = 2
+FORMAT = 3
 
 
 def horizon(org_id: int) -> int:
@@ -44,7 +46,7 @@ def horizon(org_id: int) -> int:
 
 def _usable(cache: ComplianceCache, on: date) -> bool:
     return cache.computed_on <= on <= cache.computed_on + timedelta(days=horizon(cache.org_id)) \
-        and cache.data.startswith('{"v":2,')
+        and cache.data.startswith('{"v":%d,' % FORMAT)
 
 
 def fingerprints(db: Session, on: date) -> dict[int, str]:
@@ -112,7 +114,12 @@ def _compute(db: Session, org_ids: list[int], on: date, prints: dict, newest: in
             entry[0] += n
             entry[1] += int(steady_n or 0)
             if expires is not None:
-                entry[2][str((expires - on).days)] = n
+                entry[2][(expires - on).days] = n
+        for data in counts.values():  # per-day counts as sorted offsets and running totals (for bisect)
+            for entry in data["subjects"].values():
+                days = sorted(entry[2].items())
+                entry[2] = [d for d, _ in days]
+                entry.append(list(itertools.accumulate(n for _, n in days)))
         for org, people in db.execute(sa.select(req.c.org_id, sa.func.count(sa.distinct(req.c.person_id)))
                                       .group_by(req.c.org_id)):
             counts[org]["people"] = people
@@ -126,19 +133,19 @@ def _compute(db: Session, org_ids: list[int], on: date, prints: dict, newest: in
 
 def counts_on(data: dict, base: date, on: date) -> dict:
     """A home's counts for day ``on`` (inside its horizon) from its cached row computed on ``base``:
-    {"people": n, "subjects": {code: [required, in_date, due_30, due_60, due_90]}}."""
+    {"people": n, "subjects": {code: [required, in_date, due_30, due_60, due_90]}}. The row holds, per
+    subject, [required, steady, expiry offsets from ``base`` (sorted), running totals of people by offset]."""
     shift = (on - base).days
     out = {}
-    for code, (required, steady, days) in data["subjects"].items():
-        in_date, soon = steady, [0] * len(WINDOWS)
-        for offset, n in days.items():
-            left = int(offset) - shift  # days from ``on`` to expiry
-            if left >= 0:
-                in_date += n
-                for k, w in enumerate(WINDOWS):
-                    if left <= w:
-                        soon[k] += n
-        out[code] = [required, in_date, *soon]
+    for code, (required, steady, offsets, totals) in data["subjects"].items():
+        if not offsets:
+            out[code] = [required, steady, 0, 0, 0]
+            continue
+        gone = bisect.bisect_left(offsets, shift)  # entries expired before ``on``
+        before = totals[gone - 1] if gone else 0
+        soon = [totals[bisect.bisect_right(offsets, shift + w) - 1] - before if bisect.bisect_right(offsets, shift + w)
+                else 0 for w in WINDOWS]
+        out[code] = [required, steady + totals[-1] - before, *soon]
     return {"people": data["people"], "subjects": out}
 
 
