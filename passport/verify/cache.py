@@ -56,6 +56,7 @@ class VerifyCache:
         self._lock = threading.Lock()
         self.down_until = 0.0
         self.failures = 0
+        self._persisted: dict[str, float] = {}
 
     # --- outage state -----------------------------------------------------------------------------
     def is_down(self) -> bool:
@@ -101,6 +102,8 @@ class VerifyCache:
     def put(self, name: str, value, persist: bool = True) -> None:
         with self._lock:
             self._mem[name] = value
+            if persist:
+                self._persisted[name] = time.monotonic()
         if not persist:
             return
         try:
@@ -111,6 +114,10 @@ class VerifyCache:
             os.replace(tmp, self._path(name))  # atomic: other processes read old or new, never half
         except OSError:
             log.warning("Could not write the verify cache file for %s.", name, exc_info=True)
+
+    def persisted_ago(self, name: str) -> float:
+        with self._lock:
+            return time.monotonic() - self._persisted.get(name, float("-inf"))
 
     def peek(self, name: str):
         """The in-process copy only (no disk read)."""
@@ -162,8 +169,11 @@ def read_through(cache: VerifyCache | None, db, name: str, build, dump, load):
         return load(cached)
     cache.recovered()
     dumped = dump(value)
-    if cache.peek(name) != dumped:
-        cache.put(name, dumped)
+    held = cache.peek(name)
+    if held != dumped:
+        # unchanged apart from its time stamp: kept in memory, re-written to disk at most once a minute
+        same = isinstance(dumped, dict) and isinstance(held, dict) and {**held, "saved_at": 0} == {**dumped, "saved_at": 0}
+        cache.put(name, dumped, persist=not same or cache.persisted_ago(name) >= STATUS_PERSIST_SECONDS)
     return value
 
 
@@ -203,10 +213,6 @@ def load_store(data: dict):
                                           endorsers=list(i["endorsers"]))
     return TrustStore(issuers=issuers, scheme_name=data["scheme_name"], endorsers=list(data["endorsers"]),
                       as_of=data["saved_at"], source="cache")
-
-
-def same_store(a: dict | None, b: dict) -> bool:
-    return a is not None and {**a, "saved_at": 0} == {**b, "saved_at": 0}
 
 
 # --- status ---------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from passport import db as dbm
 MAX_AGE_S = 3  # VERIFY_STATUS_MAX_AGE_HOURS below, in seconds
 CONFIG = {"VERIFY_STATUS_MAX_AGE_HOURS": MAX_AGE_S / 3600 + 1e-9, "VERIFY_TRUST_CACHE_SECONDS": 0,
           "VERIFY_STATUS_CACHE_SECONDS": 0, "VERIFY_RATE_LIMIT": "100000 per minute",
-          "VERIFY_CHECK_LOG_INTERVAL": 0.1, "RATELIMIT_ENABLED": False}
+          "VERIFY_CHECK_LOG_INTERVAL": 0.1}
 
 
 def call(url: str, body: dict | None = None) -> tuple[int, bytes]:
