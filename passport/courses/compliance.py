@@ -23,7 +23,7 @@ import json
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from passport.core.access import today
 from passport.core.models import Membership, TrainingRecord
@@ -45,8 +45,7 @@ def horizon(org_id: int) -> int:
 
 
 def _usable(cache: ComplianceCache, on: date) -> bool:
-    return cache.computed_on <= on <= cache.computed_on + timedelta(days=horizon(cache.org_id)) \
-        and cache.data.startswith('{"v":%d,' % FORMAT)
+    return cache.computed_on <= on <= cache.computed_on + timedelta(days=horizon(cache.org_id))
 
 
 def fingerprints(db: Session, on: date) -> dict[int, str]:
@@ -67,9 +66,11 @@ def refresh(db: Session, on: date | None = None, force: bool = False) -> int:
     """Bring every home's cached counts up to date; returns how many homes were recomputed. Flushes only."""
     on = on or today()
     prints = fingerprints(db, on)
-    caches = {c.org_id: c for c in db.scalars(sa.select(ComplianceCache))}
+    caches = {c.org_id: c for c in db.scalars(sa.select(ComplianceCache).options(defer(ComplianceCache.data)))}
+    older = set(db.scalars(sa.select(ComplianceCache.org_id)  # rows written in an earlier format
+                           .where(~ComplianceCache.data.startswith('{"v":%d,' % FORMAT, autoescape=True))))
     newest = db.scalar(sa.select(sa.func.max(TrainingRecord.id))) or 0
-    stale = {org for org, fp in prints.items() if force or org not in caches or caches[org].stale
+    stale = {org for org, fp in prints.items() if force or org not in caches or caches[org].stale or org in older
              or not _usable(caches[org], on) or caches[org].fingerprint != fp}
     fresh = [c for org, c in caches.items() if org in prints and org not in stale]
     if fresh:

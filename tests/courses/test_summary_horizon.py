@@ -35,3 +35,14 @@ def test_a_new_day_recomputes_only_homes_past_their_horizon(db, world):
     assert compliance.refresh(db, day) == due < homes or homes <= 1
     data = matrix.scheme_summary(db, world.p(world.admin), window=30, on=day)
     assert data["total"]["required"] == sum(h["required"] for h in data["homes"])
+
+
+def test_rows_in_an_earlier_format_are_recomputed(db, world):
+    import sqlalchemy as sa
+
+    from passport.courses.models import ComplianceCache
+
+    base = today()
+    compliance.refresh(db, base, force=True)
+    db.execute(sa.update(ComplianceCache).values(data='{"people":1,"subjects":{"6":[1,1,0,0,0]}}'))
+    assert compliance.refresh(db, base) == len(compliance.cached(db, base)) >= 1
