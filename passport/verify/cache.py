@@ -291,7 +291,8 @@ def keep_serving(app: Flask, endpoint: str) -> None:
             kept = {"body": resp.get_data(as_text=True), "type": resp.content_type,
                     "headers": {h: resp.headers[h] for h in KEPT_HEADERS if h in resp.headers}}
             if cache.peek(name) != kept and len(cache._mem) < MAX_RESPONSES + 50:
-                cache.put(name, kept)
+                # signed answers change with every request (their iat): to disk at most once a minute
+                cache.put(name, kept, persist=cache.persisted_ago(name) >= STATUS_PERSIST_SECONDS)
         return resp
 
     wrapper._kept = True
