@@ -18,7 +18,6 @@ homes up to date before anyone asks; ``--all`` rebuilds every home (the only ful
 from __future__ import annotations
 
 import bisect
-import itertools
 import json
 from datetime import date, timedelta
 
@@ -36,7 +35,7 @@ from passport.db import intend_to_write, utcnow
 WINDOWS = (30, 60, 90)
 MIN_HORIZON, HORIZON_SPREAD = 30, 30
 SPAN = MIN_HORIZON + HORIZON_SPREAD - 1 + max(WINDOWS)  # days after the base date with per-day counts
-FORMAT = 3
+FORMAT = 4
 
 
 def horizon(org_id: int) -> int:
@@ -116,11 +115,9 @@ def _compute(db: Session, org_ids: list[int], on: date, prints: dict, newest: in
             entry[1] += int(steady_n or 0)
             if expires is not None:
                 entry[2][(expires - on).days] = n
-        for data in counts.values():  # per-day counts as sorted offsets and running totals (for bisect)
+        for data in counts.values():  # one sorted expiry offset per person (counted with bisect)
             for entry in data["subjects"].values():
-                days = sorted(entry[2].items())
-                entry[2] = [d for d, _ in days]
-                entry.append(list(itertools.accumulate(n for _, n in days)))
+                entry[2] = [d for d, n in sorted(entry[2].items()) for _ in range(n)]
         for org, people in db.execute(sa.select(req.c.org_id, sa.func.count(sa.distinct(req.c.person_id)))
                                       .group_by(req.c.org_id)):
             counts[org]["people"] = people
@@ -135,18 +132,14 @@ def _compute(db: Session, org_ids: list[int], on: date, prints: dict, newest: in
 def counts_on(data: dict, base: date, on: date) -> dict:
     """A home's counts for day ``on`` (inside its horizon) from its cached row computed on ``base``:
     {"people": n, "subjects": {code: [required, in_date, due_30, due_60, due_90]}}. The row holds, per
-    subject, [required, steady, expiry offsets from ``base`` (sorted), running totals of people by offset]."""
+    subject, [required, steady, the expiry day of each other person in date on ``base``, as days after
+    ``base``, sorted]."""
     shift = (on - base).days
+    left, right = bisect.bisect_left, bisect.bisect_right
     out = {}
-    for code, (required, steady, offsets, totals) in data["subjects"].items():
-        if not offsets:
-            out[code] = [required, steady, 0, 0, 0]
-            continue
-        gone = bisect.bisect_left(offsets, shift)  # entries expired before ``on``
-        before = totals[gone - 1] if gone else 0
-        soon = [totals[bisect.bisect_right(offsets, shift + w) - 1] - before if bisect.bisect_right(offsets, shift + w)
-                else 0 for w in WINDOWS]
-        out[code] = [required, steady + totals[-1] - before, *soon]
+    for code, (required, steady, offsets) in data["subjects"].items():
+        gone = left(offsets, shift)  # expired before ``on``
+        out[code] = [required, steady + len(offsets) - gone, *[right(offsets, shift + w) - gone for w in WINDOWS]]
     return {"people": data["people"], "subjects": out}
 
 
