@@ -254,7 +254,7 @@ def scheme_summary(db: Session, principal: Principal, window: int = 60, on: date
     homes: dict[int, dict] = {}
     subjects: dict[int, dict] = {}
     people: dict[int, int] = {}
-    for org_id, data in compliance.cached(db).items():
+    for org_id, data in compliance.cached(db, on).items():
         people[org_id] = data["people"]
         for code, values in data["subjects"].items():
             required, in_date, amber = values[0], values[1], values[col]

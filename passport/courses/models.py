@@ -328,9 +328,10 @@ class AscwdsImport(Base):
 
 
 class ComplianceCache(Base):
-    """Each home's compliance counts for the scheme-wide summary, recomputed when stale: a new day, a new or
+    """Each home's compliance counts for the scheme-wide summary, recomputed when stale: its horizon ended, a new or
     corrected record for one of its people, a change of staff or job roles, or a change of requirements.
-    ``data`` is JSON: {"people": n, "subjects": {code: [required, in_date, due_30, due_60, due_90]}}."""
+    ``data`` is JSON: {"v": 4, "people": n, "subjects": {code: [required, in date all through the horizon,
+    [expiry day of each other person in date, as days after ``computed_on``, sorted]]}} (see compliance)."""
 
     __tablename__ = "courses_compliance_cache"
     org_id: Mapped[int] = mapped_column(sa.ForeignKey("core_organisation.id", ondelete="CASCADE"), primary_key=True)

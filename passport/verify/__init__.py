@@ -28,6 +28,9 @@ DEFAULTS = {
     # Another issuer's status list is re-fetched (at most) this often when a check needs it.
     "VERIFY_STATUS_REFRESH_SECONDS": 300,
     "VERIFY_ALLOW_HTTP_ISSUERS": None,     # None: allowed outside production (and always to loopback)
+    # Last known good trust data and status for database outages (passport.verify.cache); "" turns it off.
+    # None: <instance>/verify-cache.
+    "VERIFY_CACHE_DIR": None,
 }
 
 
@@ -45,7 +48,8 @@ def settings(app: Flask | None = None):
                     cache_seconds=float(cfg["VERIFY_TRUST_CACHE_SECONDS"]),
                     status_refresh_seconds=float(cfg["VERIFY_STATUS_REFRESH_SECONDS"]),
                     status_cache_seconds=float(cfg["VERIFY_STATUS_CACHE_SECONDS"]),
-                    status_max_age_seconds=int(float(cfg.get("VERIFY_STATUS_MAX_AGE_HOURS", 24)) * 3600))
+                    status_max_age_seconds=int(float(cfg.get("VERIFY_STATUS_MAX_AGE_HOURS", 24)) * 3600),
+                    cache_dir=cfg.get("VERIFY_CACHE_DIR"))
 
 
 def _setup(app: Flask) -> None:

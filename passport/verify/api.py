@@ -14,7 +14,7 @@ from limits import parse_many
 from passport import db as dbm
 from passport.api import ApiError, api_doc, json_body, principal
 from passport.core.auth import limiter
-from passport.verify import services, settings, trust
+from passport.verify import cache, services, settings, trust
 from passport.verify.checklog import writer_for
 from passport.verify.qrread import UnreadableImage, read_qr
 from passport.verify.verifier import STATES
@@ -77,8 +77,11 @@ def _org_id() -> int | None:
 
 
 def _check(text) -> dict:
-    sink = writer_for(current_app) if current_app.config["VERIFY_CHECK_LOG"] == "background" else None
-    result = services.check(dbm.session, settings(), text, channel="api", org_id=_org_id(),
+    s = settings()
+    sink = None
+    if current_app.config["VERIFY_CHECK_LOG"] == "background" or cache.database_down(dbm.session, s):
+        sink = writer_for(current_app)  # during an outage the rows wait for the database in the writer
+    result = services.check(dbm.session, s, text, channel="api", org_id=_org_id(),
                             client_addr=request.remote_addr, sink=sink)
     return result.to_json()
 

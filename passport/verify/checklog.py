@@ -3,6 +3,11 @@ background thread, so a verification costs no database round trip at all.
 
 A crash can lose the rows of the last flush interval (a quarter of a second by default); nothing else is
 written this way. Accepting a passport and the CLI log in their own transaction instead.
+
+While the database is unavailable the rows wait here and are written once it is back (retried with
+back-off, up to ``MAX_RETRY_SECONDS`` apart). Past ``MAX_BUFFERED`` rows the oldest are dropped; every
+dropped row is counted (``dropped()``) and logged as a warning. A verification never fails because its
+check could not be logged.
 """
 from __future__ import annotations
 
@@ -18,6 +23,23 @@ from passport.verify.models import VerificationCheck
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "passport.verify.checklog"
 MAX_BUFFERED = 20_000  # if the database is down for long, drop the oldest rather than grow without end
+MAX_RETRY_SECONDS = 5.0
+_dropped = 0
+_dropped_lock = threading.Lock()
+
+
+def count_dropped(n: int) -> None:
+    """Count ``n`` check-log rows that could not be written (and say so in the log)."""
+    global _dropped
+    with _dropped_lock:
+        _dropped += n
+        total = _dropped
+    log.warning("Dropped %d verify check-log row(s) (database unavailable); %d dropped since start.", n, total)
+
+
+def dropped() -> int:
+    """How many check-log rows this process has dropped since it started."""
+    return _dropped
 
 
 class CheckLogWriter:
@@ -28,6 +50,7 @@ class CheckLogWriter:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
+        self._failing = 0  # consecutive failed flushes (back-off, one warning per outage)
 
     def add(self, row: dict) -> None:
         """Queue one row (never blocks on the database)."""
@@ -35,12 +58,16 @@ class CheckLogWriter:
             if self._pid != os.getpid():  # forked (gunicorn --preload): the parent's thread is not ours
                 self._pid, self._thread, self._rows = os.getpid(), None, []
             self._rows.append(row)
-            if len(self._rows) > MAX_BUFFERED:
-                del self._rows[: len(self._rows) - MAX_BUFFERED]
+            over = len(self._rows) - MAX_BUFFERED
+            if over > 0:
+                del self._rows[:over]
+        if over > 0:
+            count_dropped(over)
+        with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="verify-check-log", daemon=True)
                 self._thread.start()
-            if len(self._rows) >= self.batch:
+            if len(self._rows) >= self.batch and not self._failing:
                 self._wake.set()
 
     def flush(self) -> int:
@@ -52,16 +79,32 @@ class CheckLogWriter:
         try:
             with self.engine.begin() as conn:
                 conn.execute(sa.insert(VerificationCheck.__table__), rows)
-        except Exception:  # the database may be briefly unavailable: keep the rows for the next attempt
-            log.warning("Could not write %d verify check-log rows; will retry.", len(rows), exc_info=True)
+        except Exception as exc:  # the database may be unavailable: keep the rows for the next attempt
+            if not self._failing:
+                log.warning("Could not write %d verify check-log rows (%s); they are kept and retried.",
+                            len(rows), type(exc).__name__)
+            self._failing += 1
             with self._lock:
                 self._rows[:0] = rows
+                over = len(self._rows) - MAX_BUFFERED
+                if over > 0:
+                    del self._rows[:over]
+            if over > 0:
+                count_dropped(over)
             return 0
+        if self._failing:
+            log.warning("Verify check-log rows are being written again (%d rows written).", len(rows))
+        self._failing = 0
         return len(rows)
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._rows)
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(self.interval)
+            wait = self.interval if not self._failing else min(MAX_RETRY_SECONDS, self.interval * 2 ** self._failing)
+            self._wake.wait(wait)
             self._wake.clear()
             self.flush()
 

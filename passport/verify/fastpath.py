@@ -50,7 +50,7 @@ class VerifyFastPath:
     def _verify(self, environ, token: str):
         from passport import db as dbm
         from passport.api import error_response
-        from passport.verify import services, settings
+        from passport.verify import cache, services, settings
         from passport.verify.api import rate_limit_key_ok
         from passport.verify.checklog import writer_for
 
@@ -62,9 +62,10 @@ class VerifyFastPath:
                 if limit is not None:
                     resp = error_response(429, "too_many_requests", limit)
                     return "429 TOO MANY REQUESTS", resp.get_data(as_text=True)
-                sink = writer_for(app) if app.config["VERIFY_CHECK_LOG"] == "background" else None
-                result = services.check(dbm.session, settings(app), token, channel="api", client_addr=addr,
-                                        sink=sink)
+                s = settings(app)
+                background = app.config["VERIFY_CHECK_LOG"] == "background" or cache.database_down(dbm.session, s)
+                result = services.check(dbm.session, s, token, channel="api", client_addr=addr,
+                                        sink=writer_for(app) if background else None)
                 if dbm.session().in_transaction():
                     dbm.session.commit()  # a refreshed status mirror, or the check row in "request" mode
                 return "200 OK", self._json(result.to_json())

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from passport.core.catalogue_data import DELEGATED_TASKS
 from passport.db import utcnow
-from passport.verify import own, trust, wording
+from passport.verify import cache, checklog, own, trust, wording
 from passport.verify.models import VerificationCheck
 from passport.verify.verifier import Result, verify
 
@@ -56,16 +56,17 @@ def check(db: Session, s: trust.Settings, text, *, channel: str = "api", org_id:
     store = trust.trust_store(db, s)
     result = verify(text, store, trust.status_source(db, s, now), now=now, task_names=TASK_NAMES,
                     status_max_age=s.status_max_age_seconds)
+    c = cache.for_db(db, s.cache_dir, s.public_url)
     if result.state in ("revoked", "suspended") and result.iss == s.public_url and result.jti:
-        label = own.revocation_reason(db, result.jti)
+        label = cache.optional(c, db, lambda: own.revocation_reason(db, result.jti))
         if label:
             result.reason += f" Reason given by the issuer: {label}."
     if log:
         row = check_row(result, channel=channel, org_id=org_id, client_addr=client_addr)
         if sink is not None:
             sink.add(row)
-        else:
-            db.execute(sa.insert(VerificationCheck.__table__), row)
+        elif cache.optional(c, db, lambda: db.execute(sa.insert(VerificationCheck.__table__), row) or True) is None:
+            checklog.count_dropped(1)  # database unavailable: this check is not logged (counted, with a warning)
     return result
 
 

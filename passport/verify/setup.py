@@ -34,12 +34,13 @@ def _endorsed_by(issuer: dict | None) -> list[dict]:
 
 def init_app(app: Flask) -> None:
     from passport.certificates import presentation
-    from passport.verify import fastpath, logos
+    from passport.verify import cache, fastpath, logos
 
     app.add_template_global(_endorsed_by, "endorsed_by")
     presentation.set_logo_source(logos.own_partner_logos)
 
     fastpath.install(app)
+    cache.init_app(app)
     add_nav(app, "Check a passport", "verify.page", order=60)
     add_dashboard_card(app, "Check a passport", "verify.page",
                        "Scan or paste a care passport to see if it is valid. Works offline.", order=40)

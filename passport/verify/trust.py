@@ -7,6 +7,7 @@ results say how old the keys and status lists are.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -21,7 +22,7 @@ from passport.core import services as core_services
 from passport.core.access import Principal, is_scheme_admin
 from passport.db import intend_to_write, utcnow
 from passport.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from passport.verify import fetch, own
+from passport.verify import cache, fetch, own
 from passport.verify.jose import JoseError
 from passport.verify.models import IssuerEndorser, StatusMirror, TrustedIssuer as IssuerRow
 from passport.verify.trustdata import (
@@ -45,6 +46,7 @@ class Settings:
     status_refresh_seconds: float = 300.0
     status_cache_seconds: float = 0.0
     status_max_age_seconds: int = 24 * 3600
+    cache_dir: str | None = None  # last known good copy for database outages (passport.verify.cache)
 
 
 _store_cache: dict[tuple, tuple[float, TrustStore]] = {}
@@ -273,6 +275,14 @@ def trust_store(db: Session, s: Settings, fresh: bool = False) -> TrustStore:
             hit = _store_cache.get(cache_key)
         if hit is not None and time.monotonic() - hit[0] < s.cache_seconds:
             return hit[1]
+    c = cache.for_db(db, s.cache_dir, s.public_url)
+    store = cache.read_through(c, db, "trust-store", lambda: _build_store(db, s), cache.dump_store, cache.load_store)
+    with _lock:
+        _store_cache[cache_key] = (time.monotonic(), store)
+    return store
+
+
+def _build_store(db: Session, s: Settings) -> TrustStore:
     info = scheme_info(db)
     mine = own.own_issuer(db, s.public_url, own_name(db, s))
     mine.endorsers = list(info["endorsers"])  # our scheme's partners endorse our own passports only
@@ -289,8 +299,6 @@ def trust_store(db: Session, s: Settings, fresh: bool = False) -> TrustStore:
     logos.attach(db, s.public_url, issuers, s.public_url)
     store = TrustStore(issuers=issuers, scheme_name=info["name"], endorsers=info["endorsers"], as_of=None,
                        source="database")
-    with _lock:
-        _store_cache[cache_key] = (time.monotonic(), store)
     return store
 
 
@@ -343,24 +351,37 @@ def _remote_jwt(db: Session, s: Settings, issuer: TrustedIssuer, list_id: int, p
     return row
 
 
+def _remote_row(db: Session, s: Settings, issuer: TrustedIssuer, list_id: int, purpose: str, now: int
+                ) -> dict | None:
+    row = _remote_jwt(db, s, issuer, list_id, purpose, now)
+    return None if row is None else {"jwt": row.jwt, "fetched_at": row.fetched_at.timestamp()}
+
+
 def status_source(db: Session, s: Settings, now: int):
     """A StatusSource for the verifier: our own bits in-process; other issuers' lists from the mirror,
     refreshed when expired (a failed refresh leaves the stale copy, which the verifier reports)."""
 
     memo: dict = {}
+    c = cache.for_db(db, s.cache_dir, s.public_url)
 
     def source(issuer: TrustedIssuer, list_id: int, purpose: str) -> StatusSnapshot:
         if issuer.own:
-            return own.status_snapshot(db, list_id, purpose, now, memo, s.status_cache_seconds)
-        row = _remote_jwt(db, s, issuer, list_id, purpose, now)
+            return cache.own_status(c, db, list_id, purpose, now, s.status_max_age_seconds,
+                                    lambda: own.status_snapshot(db, list_id, purpose, now, memo, s.status_cache_seconds))
+        name = "mirror-" + hashlib.sha256(f"{issuer.iss}|{list_id}|{purpose}".encode()).hexdigest()[:20]
+        try:
+            row = cache.read_through(c, db, name, lambda: _remote_row(db, s, issuer, list_id, purpose, now),
+                                     lambda r: r, lambda r: r)
+        except cache.Unavailable:
+            row = None
         if row is None:
             raise StatusUnavailable("never fetched")
-        key = (issuer.iss, list_id, purpose, row.fetched_at)
+        key = (issuer.iss, list_id, purpose, row["fetched_at"], len(row["jwt"]), hash(row["jwt"]))
         with _lock:
             snap = _parsed_status.get(key)
         if snap is None:
             try:
-                snap = parse_status_list(row.jwt, issuer, purpose, list_id)
+                snap = parse_status_list(row["jwt"], issuer, purpose, list_id)
             except JoseError:
                 raise StatusUnavailable("stored list no longer verifies") from None
             with _lock:
