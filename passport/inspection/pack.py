@@ -26,7 +26,7 @@ from passport.core.timeutil import format_date, format_uk
 from passport.courses import matrix as mx
 from passport.courses.progress import progress
 from passport.db import utcnow
-from passport.delegation.models import Competency, Delegation, Task
+from passport.delegation.models import Competency, Delegation, Resident, Task
 from passport.errors import PermissionDenied
 from passport.escaping import pdf_markup, pdf_text
 from passport.inspection import supervision
@@ -132,10 +132,12 @@ def _delegations(db: Session, org_id: int, on: date) -> tuple[dict, int]:
          .outerjoin(prof, prof.id == Delegation.delegated_by_id)
          .join(Organisation, Organisation.id == Delegation.delegator_org_id)
          .join(Competency, Competency.id == Delegation.competency_id)
+         .join(Resident, Resident.id == Delegation.resident_id)
+         .options(sa.orm.contains_eager(Delegation.resident))
          .where(Delegation.org_id == org_id, Delegation.start_date <= on,
                 sa.or_(Delegation.ended_at.is_(None), Delegation.ended_at > now),
                 Competency.valid_until >= on, sa.or_(Competency.ended_at.is_(None), Competency.ended_at > now))
-         .order_by(Task.name, Delegation.resident_ref, worker.family_name))
+         .order_by(Task.name, Resident.label, worker.family_name))
     rows = []
     for d, task, w, p, porg, until, level in db.execute(q):
         who = f"{p.full_name}" + (f" ({p.registration_body} {p.registration_pin})" if p and p.registration_body else "") \

@@ -27,7 +27,7 @@ from passport.courses.matrix import status_subquery
 from passport.courses.models import AscwdsWorkerRef
 from passport.courses.requirements import requirements_by_role
 from passport.db import utcnow
-from passport.delegation.models import Competency, Delegation, Task
+from passport.delegation.models import Competency, Delegation, Resident, Task
 from passport.errors import PermissionDenied, ValidationError
 from passport.inspection.models import RULE_ACTIONS, RotaSettings
 
@@ -309,12 +309,12 @@ def _competence(db: Session, items: list[Assignment]) -> None:
     dels: dict[tuple[int, int, int, str], list] = {}
     if any(r for a in wanted for _, r in a.tasks):
         for d in db.execute(sa.select(Delegation.worker_id, Delegation.task_id, Delegation.org_id,
-                                      Delegation.resident_ref, Delegation.competency_id, Delegation.start_date,
-                                      Delegation.ended_at).where(
+                                      Resident.local_id, Delegation.competency_id, Delegation.start_date,
+                                      Delegation.ended_at).join(Resident, Resident.id == Delegation.resident_id).where(
                 Delegation.worker_id.in_(people), Delegation.task_id.in_(task_ids),
                 Delegation.org_id.in_({a.home_id for a in wanted}),
                 sa.or_(Delegation.ended_at.is_(None), Delegation.ended_at > first_at))):
-            dels.setdefault((d.worker_id, d.task_id, d.org_id, d.resident_ref), []).append(d)
+            dels.setdefault((d.worker_id, d.task_id, d.org_id, d.local_id), []).append(d)  # matched exactly
     for a in wanted:
         for task, resident in a.tasks:
             current = {c.id: c for c in comps.get((a.person_id, task.id), [])
