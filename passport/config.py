@@ -52,6 +52,9 @@ def defaults(instance_path: str) -> dict:
         "MAIL_PASSWORD": None,
         "MAIL_FROM": "Care training passport <no-reply@passport.invalid>",
         "PASSWORD_RESET_MAX_AGE": 3600,
+        # Background job queue (passport.jobs): sqlite:///... (default instance/jobs.sqlite, no server),
+        # redis://... or postgresql://... for several worker processes.
+        "JOBS_URL": None,
         # How many days an emailed invitation to join an organisation stays valid (single use).
         "INVITATION_DAYS": 7,
         "KEY_DIR": os.path.join(instance_path, "keys"),
