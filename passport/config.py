@@ -55,6 +55,8 @@ def defaults(instance_path: str) -> dict:
         # Background job queue (passport.jobs): sqlite:///... (default instance/jobs.sqlite, no server),
         # redis://... or postgresql://... for several worker processes.
         "JOBS_URL": None,
+        # A queued or running job with no progress for this many seconds is queued again (its worker died).
+        "JOBS_RESUME_AFTER": 120,
         # How many days an emailed invitation to join an organisation stays valid (single use).
         "INVITATION_DAYS": 7,
         "KEY_DIR": os.path.join(instance_path, "keys"),

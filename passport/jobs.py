@@ -25,12 +25,12 @@ from datetime import date, datetime
 from typing import Callable
 
 import sqlalchemy as sa
-from huey import MemoryHuey
+from huey import MemoryHuey, crontab
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passport.db import Base, UTCDateTime, utcnow
 
-MAIL_CHUNK = 2000  # outbox rows per delivery job
+MAIL_CHUNK = 2000  # outbox rows per delivery job (setting JOBS_MAIL_CHUNK)
 RETRIES = 6  # back-off 2, 4, 8, 16, 32, 64 s
 
 # The queue. Storage is chosen by ``configure`` (from PASSPORT_JOBS_URL) before anything is enqueued.
@@ -51,6 +51,7 @@ class Job(Base):
     parts: Mapped[int] = mapped_column(default=0)  # sub-jobs still to finish (mail delivery chunks)
     started_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_person.id"), index=True)
     org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_organisation.id"))
+    args: Mapped[str | None] = mapped_column(sa.Text)  # JSON: what to run again to resume it
     result: Mapped[str | None] = mapped_column(sa.Text)  # JSON
     error: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -58,7 +59,8 @@ class Job(Base):
 
     def as_dict(self) -> dict:
         percent = 100 if self.state == "done" else (int(100 * self.done / self.total) if self.total else 0)
-        return {"id": self.id, "kind": self.kind, "title": self.title, "state": self.state, "done": self.done,
+        return {"id": self.id, "kind": self.kind, "title": self.title, "state": self.state,
+                "done": min(self.done, self.total) if self.total else self.done,
                 "total": self.total, "percent": min(percent, 100),
                 "result": json.loads(self.result) if self.result else None, "error": self.error}
 
@@ -114,19 +116,45 @@ def _worker_app():
 
 @huey.on_startup()
 def _fresh_connections():
-    """A forked worker process must not share the parent's database connections."""
+    """A forked worker process must not share the parent's connections (to the database, and Huey's own
+    SQL storage connection): drop them, without closing them under the parent, and open new ones."""
     if _app is not None:
         from passport.db import get_engine
 
         get_engine(_app).dispose(close=False)
+    if hasattr(huey.storage, "_conn"):
+        huey.storage._conn = None
 
 
 def run_worker(app, workers: int = 2, worker_type: str = "process") -> None:
     """Run a consumer until it is stopped (SIGINT finishes the jobs in hand; SIGTERM stops at once)."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
     global _app
     _app = app
     configure(app.config["JOBS_URL"])
-    consumer = huey.create_consumer(workers=workers, worker_type=worker_type, periodic=False,
+    from passport.db import get_engine
+
+    if get_engine(app).dialect.name == "sqlite":
+        @sa.event.listens_for(get_engine(app), "connect")
+        def _no_fsync_per_commit(dbapi_conn, _record):
+            # WAL without an fsync per commit (the outbox commits twice a message): a commit still survives
+            # the worker being killed, which is what exactly-once is about; a power cut could lose the last
+            # few, and those mails would be sent again.
+            dbapi_conn.execute("PRAGMA synchronous=NORMAL")
+
+    from passport import db as dbm
+
+    with app.app_context():  # jobs a killed worker left behind
+        try:
+            resume_stalled(dbm.session)
+        finally:
+            dbm.session.remove()
+    dbm.get_engine(app).dispose()
+    if hasattr(huey.storage, "close"):
+        huey.storage.close()  # the worker processes forked next open their own
+    consumer = huey.create_consumer(workers=workers, worker_type=worker_type, periodic=True,
                                     initial_delay=0.05, max_delay=1.0, backoff=1.15, check_worker_health=True)
     consumer.run()
 
@@ -160,9 +188,11 @@ def job(fn: Callable) -> Callable:
 
 
 def start(db, kind: str, title: str, *, person_id: int | None = None, org_id: int | None = None,
-          total: int = 0) -> Job:
-    """Record a job (flushed; the caller commits, then enqueues)."""
-    row = Job(kind=kind, title=title, state="queued", total=total, started_by_id=person_id, org_id=org_id)
+          total: int = 0, args: list | None = None) -> Job:
+    """Record a job (flushed; the caller commits, then enqueues). ``args`` (JSON) are what ``RESUME[kind]``
+    is called with, after the job id, to resume it."""
+    row = Job(kind=kind, title=title, state="queued", total=total, started_by_id=person_id, org_id=org_id,
+              args=json.dumps(args or []))
     db.add(row)
     db.flush()
     return row
@@ -205,8 +235,8 @@ def wait(db, job_id: int, on_progress: Callable[[Job], None] | None = None, time
     deadline = time.monotonic() + timeout
     while True:
         db.rollback()
-        row = db.get(Job, job_id)
-        db.refresh(row)
+        row = db.get(Job, job_id, populate_existing=True)
+        db.rollback()  # hold no transaction (on SQLite, no lock) while waiting
         if on_progress:
             on_progress(row)
         if row.state in ("done", "failed") or time.monotonic() > deadline:
@@ -217,29 +247,61 @@ def wait(db, job_id: int, on_progress: Callable[[Job], None] | None = None, time
 # --- reminders and their mail ---------------------------------------------------------------------------
 
 
-def enqueue_reminders(db, today: date, only: list[str] | None = None, person_id: int | None = None) -> Job:
+def enqueue_reminders(db, today: date, only: list[str] | None = None, person_id: int | None = None) -> int:
+    """Queue a reminder run; returns the job's id. (The ``enqueue_*`` functions commit and return an id,
+    not the row: reading the row again would open a transaction, on SQLite a write lock, and keep it.)"""
     _ensure_queue()
-    row = start(db, "reminders", f"Reminders due on {today.isoformat()}", person_id=person_id)
+    args = [today.isoformat(), list(only) if only else None]
+    job_id = start(db, "reminders", f"Reminders due on {today.isoformat()}", person_id=person_id, args=args).id
     db.commit()
-    reminders_job(row.id, today.isoformat(), list(only) if only else None)
-    return row
+    reminders_job(job_id, *args)
+    return job_id
+
+
+def enqueue_mail(db, person_id: int | None = None) -> int:
+    """Deliver whatever is pending in the outbox (mail an interrupted run left, or mail queued elsewhere)."""
+    _ensure_queue()
+    job_id = start(db, "mail", "Send the mail waiting in the outbox", person_id=person_id).id
+    db.commit()
+    mail_job(job_id)
+    return job_id
 
 
 @job
 def reminders_job(job_id: int, on: str, only: list[str] | None) -> None:
     """Claim what is due into the outbox (idempotent: claimed keys are skipped), then fan the outbox's pending
-    rows out to delivery jobs, MAIL_CHUNK rows each."""
-    from passport import db as dbm, mail, reminders
+    rows out to delivery jobs."""
+    from passport import db as dbm, reminders
 
     progress(job_id)
     found = reminders.collect_due(dbm.session, date.fromisoformat(on), only)
-    pending = mail.pending_ids(dbm.session)  # also picks up anything an earlier, interrupted run left
     dbm.session.commit()
-    chunks = [pending[i:i + MAIL_CHUNK] for i in range(0, len(pending), MAIL_CHUNK)]
-    _update(job_id, total=len(pending), parts=len(chunks), done=0,
-            result=json.dumps({"due": found["due"], "skipped": found["skipped"]}))
+    _fan_out(job_id, {"due": found["due"], "skipped": found["skipped"]})
+
+
+@job
+def mail_job(job_id: int) -> None:
+    progress(job_id)
+    _fan_out(job_id, {})
+
+
+def _fan_out(job_id: int, result: dict) -> None:
+    """Split the outbox's pending rows into delivery jobs of MAIL_CHUNK rows. On a resumed job the bar
+    carries on from where it was (done = first total - still pending)."""
+    from passport import db as dbm, mail
+
+    from flask import current_app
+
+    size = int(current_app.config.get("JOBS_MAIL_CHUNK") or MAIL_CHUNK)
+    pending = mail.pending_ids(dbm.session)
+    row = dbm.session.get(Job, job_id)
+    first_total = row.total if row.total else len(pending)
+    dbm.session.commit()
+    chunks = [pending[i:i + size] for i in range(0, len(pending), size)]
+    _update(job_id, state="running", total=first_total, done=max(first_total - len(pending), 0),
+            parts=len(chunks), result=json.dumps(result))
     if not chunks:
-        _finish(job_id, result={"due": found["due"], "skipped": found["skipped"], "sent": 0})
+        _finish(job_id, result={**result, "sent": first_total})
         return
     for ids in chunks:
         deliver_job(job_id, ids)
@@ -247,7 +309,8 @@ def reminders_job(job_id: int, on: str, only: list[str] | None) -> None:
 
 @job
 def deliver_job(job_id: int | None, ids: list[int]) -> None:
-    """Send these outbox rows (those still pending); safe to run again."""
+    """Send these outbox rows (those still pending); safe to run again. Rows the server refused for now
+    (4xx) are still pending afterwards: the job then fails, so Huey runs it again after its back-off."""
     from flask import current_app
 
     from passport import db as dbm, mail
@@ -257,51 +320,77 @@ def deliver_job(job_id: int | None, ids: list[int]) -> None:
             progress(job_id, add=n)
 
     mail.deliver_outbox(dbm.session, mail.get_mailer(current_app), ids, on_sent=sent)
+    left = len(mail.pending_ids(dbm.session, ids))
+    dbm.session.rollback()
     if job_id is not None:
         _part_done(job_id)
+    if left:
+        raise RuntimeError(f"{left} message(s) were refused for now; trying again later")
 
 
 def _part_done(job_id: int) -> None:
-    """One delivery chunk finished; the last one marks the job done (with counts from the outbox)."""
+    """One delivery chunk finished. The job is done when nothing in the outbox is pending any more (not when
+    its last chunk says so: a chunk lost with a killed worker is sent by the resumed job instead)."""
     from flask import current_app
 
     from passport.db import get_engine
+    from passport.mail import OutboxMail
 
     table = Job.__table__
     with get_engine(current_app).begin() as conn:
         conn.execute(table.update().where(table.c.id == job_id, table.c.parts > 0).values(parts=table.c.parts - 1))
-        row = conn.execute(sa.select(table.c.parts, table.c.result, table.c.done).where(table.c.id == job_id)).one()
-        if row.parts == 0:
+        pending = conn.scalar(sa.select(sa.func.count()).select_from(OutboxMail.__table__)
+                              .where(OutboxMail.__table__.c.state == "pending"))
+        row = conn.execute(sa.select(table.c.state, table.c.result, table.c.total).where(table.c.id == job_id)).one()
+        if pending == 0 and row.state != "done":
             result = json.loads(row.result or "{}")
-            result["sent"] = row.done
+            result["sent"] = row.total
             conn.execute(table.update().where(table.c.id == job_id).values(
-                state="done", result=json.dumps(result), updated_at=utcnow()))
+                state="done", done=row.total, result=json.dumps(result), updated_at=utcnow()))
 
 
-def deliver_pending() -> None:
-    """Queue delivery of whatever is pending in the outbox (after a crash, or mail queued by a request)."""
-    from passport import db as dbm, mail
+# --- resuming jobs whose worker died ----------------------------------------------------------------------
+
+
+def resume_stalled(db, quiet_seconds: float | None = None) -> list[int]:
+    """Queue again every job still queued or running that has shown no progress for ``quiet_seconds``
+    (default JOBS_RESUME_AFTER, 120 s): its worker was killed or lost its task. Every job carries on from
+    the database, so resuming one that was only slow does no harm. Returns the job ids."""
+    from datetime import timedelta
+
+    from flask import current_app
 
     _ensure_queue()
-    pending = mail.pending_ids(dbm.session)
-    for i in range(0, len(pending), MAIL_CHUNK):
-        deliver_job(None, pending[i:i + MAIL_CHUNK])
+    if quiet_seconds is None:
+        quiet_seconds = float(current_app.config.get("JOBS_RESUME_AFTER", 120))
+    cutoff = utcnow() - timedelta(seconds=quiet_seconds)
+    rows = db.scalars(sa.select(Job).where(Job.state.in_(("queued", "running")), Job.updated_at <= cutoff)).all()
+    resumed = []
+    for row in rows:
+        task = RESUME.get(row.kind)
+        if task is None:
+            continue
+        row.updated_at = utcnow()
+        db.commit()
+        task(row.id, *json.loads(row.args or "[]"))
+        resumed.append(row.id)
+    return resumed
 
 
 # --- bulk re-issue after a key rotation ------------------------------------------------------------------
 
 
 def enqueue_reissue(db, kid: str | None, issue_reason: str = "key_rotation", person_id: int | None = None,
-                    org_id: int | None = None) -> Job:
+                    org_id: int | None = None) -> int:
     from passport.certificates import services
 
     _ensure_queue()
     total = len(services.current_passport_ids(db, kid))
     title = f"Re-issue passports signed by key {kid}" if kid else "Re-issue every current passport"
-    row = start(db, "reissue", title, person_id=person_id, org_id=org_id, total=total)
+    job_id = start(db, "reissue", title, person_id=person_id, org_id=org_id, total=total, args=[kid, issue_reason]).id
     db.commit()
-    reissue_job(row.id, kid, issue_reason)
-    return row
+    reissue_job(job_id, kid, issue_reason)
+    return job_id
 
 
 @job
@@ -327,3 +416,17 @@ def reissue_job(job_id: int, kid: str | None, issue_reason: str) -> None:
         dbm.session.commit()
         progress(job_id, add=len(ids[i:i + 200]))
     _finish(job_id, result={"reissued": done, "skipped": len(skipped)})
+
+
+RESUME: dict[str, Callable] = {"reminders": reminders_job, "mail": mail_job, "reissue": reissue_job}
+
+
+@huey.periodic_task(crontab(minute="*"), name="resume_stalled")
+def _resume_every_minute():
+    from passport import db as dbm
+
+    with _worker_app().app_context():
+        try:
+            resume_stalled(dbm.session)
+        finally:
+            dbm.session.remove()

@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('parts', sa.Integer(), nullable=False),
     sa.Column('started_by_id', sa.Integer(), nullable=True),
     sa.Column('org_id', sa.Integer(), nullable=True),
+    sa.Column('args', sa.Text(), nullable=True),
     sa.Column('result', sa.Text(), nullable=True),
     sa.Column('error', sa.String(length=500), nullable=True),
     sa.Column('created_at', passport.db.UTCDateTime(timezone=True), nullable=False),
