@@ -51,6 +51,8 @@ def defaults(instance_path: str) -> dict:
         "MAIL_USERNAME": None,
         "MAIL_PASSWORD": None,
         "MAIL_FROM": "Care training passport <no-reply@passport.invalid>",
+        # SMTP connections each outbox delivery (a job, or an inline reminder run) keeps open at once.
+        "MAIL_CONNECTIONS": 8,
         "PASSWORD_RESET_MAX_AGE": 3600,
         # Background job queue (passport.jobs): sqlite:///... (default instance/jobs.sqlite, no server),
         # redis://... or postgresql://... for several worker processes.

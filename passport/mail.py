@@ -163,8 +163,9 @@ def _data_bytes(msg: Message) -> bytes:
 
 
 def deliver_outbox(db: Session, mailer: "Mailer", ids: list[int], on_sent=None) -> dict:
-    """Send the outbox rows ``ids`` that are still pending, over one SMTP connection (see the module's
-    docstring for why each message is sent exactly once). Commits as it goes. ``on_sent(n)`` is called
+    """Send the outbox rows ``ids`` that are still pending, over MAIL_CONNECTIONS (8) SMTP connections at
+    once: one message on each, their DATA written, one commit claiming them all, then their final dots
+    (see the module's docstring for why each message is sent exactly once). Commits as it goes. ``on_sent(n)`` is called
     after each batch with how many this call sent or failed in it. Returns ``{"sent": n, "skipped": n, "failed": n}``; raises if the SMTP server cannot
     be reached, so a job retries (rows not yet handed over stay pending)."""
     todo = pending_ids(db, ids)
@@ -187,58 +188,76 @@ def deliver_outbox(db: Session, mailer: "Mailer", ids: list[int], on_sent=None) 
         return {"sent": sent, "skipped": skipped, "failed": 0}
     pg = db.get_bind().dialect.name == "postgresql"
     sender = parseaddr(mailer.config["MAIL_FROM"])[1]
-    smtp = mailer.connect()
+    width = max(1, int(mailer.config.get("MAIL_CONNECTIONS") or 8))
+    conns = [mailer.connect() for _ in range(min(width, len(todo)))]
     reported = 0
+
+    def lock_step(pairs, command):
+        """Send one command on each connection, then read every reply (the round trips overlap)."""
+        for smtp, row in pairs:
+            smtp.putcmd(*command(row))
+        return [(smtp, row, *smtp.getreply()) for smtp, row in pairs]
+
     try:
         for i in range(0, len(todo), 200):
             rows = db.execute(sa.select(table.c.id, table.c.to_email, table.c.subject, table.c.body)
                               .where(table.c.id.in_(todo[i:i + 200]), table.c.state == "pending")).all()
             db.commit()
-            for row in rows:
-                msg = mailer.build(row.to_email, row.subject, row.body)
-                code, resp = smtp.mail(sender)
-                if code == 250:
-                    code, resp = smtp.rcpt(parseaddr(row.to_email)[1])
-                if code not in (250, 251):
-                    smtp.rset()
-                    failed += _refused(db, row.id, code, resp)
-                    continue
-                code, resp = smtp.docmd("DATA")
-                if code != 354:
-                    smtp.rset()
-                    failed += _refused(db, row.id, code, resp)
-                    continue
-                smtp.send(_data_bytes(msg))
-                # Claim the message before ending DATA: a worker killed up to here leaves an unfinished DATA
-                # the server discards; once committed, the dot follows at once and the row is never resent.
+            for j in range(0, len(rows), len(conns)):
+                group = list(zip(conns, rows[j:j + len(conns)]))
+                ready = []
+                for step in (lambda r: ("mail", f"FROM:<{sender}>"),
+                             lambda r: ("rcpt", f"TO:<{parseaddr(r.to_email)[1]}>"),
+                             lambda r: ("data",)):
+                    replies = lock_step(group, step)
+                    group = []
+                    for smtp, row, code, resp in replies:
+                        if code in (250, 251, 354):
+                            group.append((smtp, row))
+                        else:
+                            smtp.rset()
+                            failed += _refused(db, row.id, code, resp)
+                for smtp, row in group:
+                    smtp.send(_data_bytes(mailer.build(row.to_email, row.subject, row.body)))
+                # Claim the group before ending any DATA: a worker killed up to here leaves unfinished DATA
+                # the server discards; once committed, the dots follow at once and the rows are never resent.
                 if pg:
                     db.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-                claimed = db.execute(table.update().where(table.c.id == row.id, table.c.state == "pending")
-                                     .values(state="sending", attempts=table.c.attempts + 1)).rowcount
+                won = set(db.scalars(table.update().where(table.c.id.in_([r.id for _, r in group]),
+                                                          table.c.state == "pending")
+                                     .values(state="sending", attempts=table.c.attempts + 1).returning(table.c.id)))
                 db.commit()
-                if not claimed:  # another worker took it meanwhile: abandon this DATA
-                    smtp.close()
-                    smtp = mailer.connect()
-                    skipped += 1
-                    continue
-                smtp.send(b".\r\n")
-                code, resp = smtp.getreply()
-                if code == 250:
+                for k, (smtp, row) in enumerate(group):
+                    if row.id in won:
+                        smtp.send(b".\r\n")
+                    else:  # another worker took it meanwhile: abandon this DATA on a fresh connection
+                        smtp.close()
+                        conns[conns.index(smtp)] = mailer.connect()
+                        skipped += 1
+                accepted = []
+                for smtp, row in group:
+                    if row.id not in won:
+                        continue
+                    code, resp = smtp.getreply()
+                    if code == 250:
+                        accepted.append(row.id)
+                    else:
+                        failed += _refused(db, row.id, code, resp)
+                if accepted:
                     if pg:
                         db.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-                    db.execute(table.update().where(table.c.id == row.id).values(state="sent", sent_at=utcnow()))
+                    db.execute(table.update().where(table.c.id.in_(accepted)).values(state="sent", sent_at=utcnow()))
                     db.commit()
-                    sent += 1
-                else:
-                    failed += _refused(db, row.id, code, resp)
+                    sent += len(accepted)
             if on_sent:
                 on_sent(sent + failed - reported)
                 reported = sent + failed
     finally:
-        try:
-            smtp.quit()
-        except (smtplib.SMTPException, OSError):
-            pass
+        for smtp in conns:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
     return {"sent": sent, "skipped": skipped, "failed": failed}
 
 
