@@ -71,13 +71,19 @@ def main():
     """Care training passport service."""
 
 
+def migrations_dir() -> str:
+    """The Alembic scripts: inside the installed package (a wheel), else the checkout's ``migrations/``."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    packaged = os.path.join(here, "migrations")
+    return packaged if os.path.exists(os.path.join(packaged, "env.py")) else os.path.join(os.path.dirname(here), "migrations")
+
+
 def alembic_config(app=None):
     from alembic.config import Config
 
     app = app or current_app
-    here = os.path.dirname(os.path.abspath(__file__))
     cfg = Config()
-    cfg.set_main_option("script_location", os.path.join(os.path.dirname(here), "migrations"))
+    cfg.set_main_option("script_location", migrations_dir())
     cfg.set_main_option("sqlalchemy.url", app.config["DATABASE_URL"].replace("%", "%%"))
     cfg.attributes["engine"] = dbm.get_engine(app)
     return cfg
