@@ -23,14 +23,14 @@ def _visible_job(job_id: int):
     return row
 
 
-@bp.route("/jobs/<int:job_id>")
+@bp.route("/jobs/<id:job_id>")
 @login_required
 def job_page(job_id: int):
     row = _visible_job(job_id)
     return render_template("jobs/job.html", job=row.as_dict(), page_title=row.title)
 
 
-@bp.route("/jobs/<int:job_id>/progress.json")
+@bp.route("/jobs/<id:job_id>/progress.json")
 @login_required
 def job_progress(job_id: int):
     return jsonify(_visible_job(job_id).as_dict())
