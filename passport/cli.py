@@ -307,7 +307,7 @@ def reminders_send(only, on, queue, no_wait):
 
         done = follow_job(jobs.enqueue_reminders(dbm.session, today, list(only) or None), no_wait)
         if done is not None:
-            result = done.as_dict()["result"] or {}
+            result = done["result"] or {}
             click.echo(f"{result.get('sent', 0)} sent, {result.get('skipped', 0)} already sent before, "
                        f"{result.get('due', 0)} due.")
         return
@@ -317,7 +317,7 @@ def reminders_send(only, on, queue, no_wait):
 
 def follow_job(job_id: int, no_wait: bool = False):
     """After queueing a job: say where to follow it, then (unless ``no_wait``) show a progress bar until it
-    ends. Returns the finished job, or None with ``no_wait``; exits 1 if the job failed."""
+    ends. Returns the finished job (``Job.as_dict()``), or None with ``no_wait``; exits 1 if the job failed."""
     from passport import jobs
 
     click.echo(f"Job {job_id} queued; progress at {current_app.config['PUBLIC_URL']}/jobs/{job_id}", err=True)
@@ -325,12 +325,12 @@ def follow_job(job_id: int, no_wait: bool = False):
         return None
     with click.progressbar(length=1, label="Working", file=sys.stderr, show_pos=True) as bar:
         def show(row):
-            if row.total and bar.length != row.total:
-                bar.length = row.total
-            bar.update(max(0, min(row.done, bar.length) - bar.pos))
+            if row["total"] and bar.length != row["total"]:
+                bar.length = row["total"]
+            bar.update(max(0, min(row["done"], bar.length) - bar.pos))
         row = jobs.wait(dbm.session, job_id, show)
-    if row.state == "failed":
-        raise click.ClickException(f"Job {job_id} failed: {row.error}")
+    if row["state"] == "failed":
+        raise click.ClickException(f"Job {job_id} failed: {row['error']}")
     return row
 
 

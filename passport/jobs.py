@@ -199,7 +199,8 @@ def start(db, kind: str, title: str, *, person_id: int | None = None, org_id: in
 
 
 def _update(job_id: int, **values) -> None:
-    """Write progress in its own short transaction, so it shows at once and survives a later rollback."""
+    """Write progress in its own short transaction, so it shows at once and survives a later rollback.
+    The caller's session must not be inside a transaction (on SQLite it would hold the write lock)."""
     from flask import current_app
 
     from passport.db import get_engine
@@ -229,17 +230,17 @@ def get(db, job_id: int) -> Job | None:
     return db.get(Job, job_id)
 
 
-def wait(db, job_id: int, on_progress: Callable[[Job], None] | None = None, timeout: float = 24 * 3600,
-         interval: float = 0.5) -> Job:
-    """Poll a job until it is done or failed (for the CLI)."""
+def wait(db, job_id: int, on_progress: Callable[[dict], None] | None = None, timeout: float = 24 * 3600,
+         interval: float = 0.5) -> dict:
+    """Poll a job until it is done or failed (for the CLI); returns and reports ``Job.as_dict()``."""
     deadline = time.monotonic() + timeout
     while True:
         db.rollback()
-        row = db.get(Job, job_id, populate_existing=True)
+        row = db.get(Job, job_id, populate_existing=True).as_dict()
         db.rollback()  # hold no transaction (on SQLite, no lock) while waiting
         if on_progress:
             on_progress(row)
-        if row.state in ("done", "failed") or time.monotonic() > deadline:
+        if row["state"] in ("done", "failed") or time.monotonic() > deadline:
             return row
         time.sleep(interval)
 
@@ -366,14 +367,12 @@ def resume_stalled(db, quiet_seconds: float | None = None) -> list[int]:
     cutoff = utcnow() - timedelta(seconds=quiet_seconds)
     rows = db.scalars(sa.select(Job).where(Job.state.in_(("queued", "running")), Job.updated_at <= cutoff)).all()
     resumed = []
-    for row in rows:
-        task = RESUME.get(row.kind)
-        if task is None:
-            continue
-        row.updated_at = utcnow()
-        db.commit()
-        task(row.id, *json.loads(row.args or "[]"))
-        resumed.append(row.id)
+    todo = [(row.id, row.kind, json.loads(row.args or "[]")) for row in rows if row.kind in RESUME]
+    db.rollback()
+    for job_id, kind, args in todo:
+        _update(job_id)  # marks it as seen now, so another worker does not resume it too
+        RESUME[kind](job_id, *args)
+        resumed.append(job_id)
     return resumed
 
 
@@ -404,8 +403,8 @@ def reissue_job(job_id: int, kid: str | None, issue_reason: str) -> None:
 
     cfg = current_app.config
     ids = services.current_passport_ids(dbm.session, kid)
-    dbm.session.rollback()
     already = (dbm.session.get(Job, job_id).total or len(ids)) - len(ids)
+    dbm.session.rollback()  # progress is written on its own connection: hold no lock here (SQLite)
     progress(job_id, done=max(already, 0))
     done = 0
     skipped: list = []

@@ -246,7 +246,7 @@ def reissue(kid, queue):
         from passport.cli import follow_job
 
         row = follow_job(jobs.enqueue_reissue(dbm.session, kid))
-        click.echo(f"Re-issued {row.as_dict()['result']['reissued']} passports.")
+        click.echo(f"Re-issued {row['result']['reissued']} passports.")
         return
 
     skipped: list[tuple[int, str]] = []
