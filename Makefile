@@ -31,6 +31,8 @@ run: install instance
 	$(BIN)/passport db upgrade
 	@test -f instance/.demo-loaded || ($(BIN)/passport demo | tee instance/demo-sign-ins.txt && touch instance/.demo-loaded)
 	@echo "Demo sign-ins are in instance/demo-sign-ins.txt"
+	@# The job worker (reminders, mail, re-issues) on the embedded SQLite queue, stopped with the server.
+	$(BIN)/passport worker --workers 1 --threads & worker=$$!; trap 'kill $$worker' EXIT INT TERM; \
 	$(BIN)/passport run --host 127.0.0.1 --port 5000
 
 test: install

@@ -38,12 +38,13 @@ def create_app(config: dict | None = None) -> Flask:
         PackageLoader("nhsuk_frontend_jinja"),
     ])
 
-    from passport import api, db, mail, params, plugins, web
+    from passport import api, db, jobs, mail, params, plugins, web
     from passport.core import auth, views as core_views
 
     params.init_app(app)  # the <id:...> URL converter, before any blueprint registers its routes
     db.init_app(app)
     mail.init_app(app)
+    jobs.init_app(app)
     auth.init_app(app)
     web.init_app(app)
     api.init_app(app)

@@ -71,13 +71,19 @@ def main():
     """Care training passport service."""
 
 
+def migrations_dir() -> str:
+    """The Alembic scripts: inside the installed package (a wheel), else the checkout's ``migrations/``."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    packaged = os.path.join(here, "migrations")
+    return packaged if os.path.exists(os.path.join(packaged, "env.py")) else os.path.join(os.path.dirname(here), "migrations")
+
+
 def alembic_config(app=None):
     from alembic.config import Config
 
     app = app or current_app
-    here = os.path.dirname(os.path.abspath(__file__))
     cfg = Config()
-    cfg.set_main_option("script_location", os.path.join(os.path.dirname(here), "migrations"))
+    cfg.set_main_option("script_location", migrations_dir())
     cfg.set_main_option("sqlalchemy.url", app.config["DATABASE_URL"].replace("%", "%%"))
     cfg.attributes["engine"] = dbm.get_engine(app)
     return cfg
@@ -276,8 +282,11 @@ def reminders_group():
 @reminders_group.command("send")
 @click.option("--only", multiple=True, help="Only these reminder sources (e.g. training, delegation).")
 @click.option("--date", "on", default=None, help="Treat this date (YYYY-MM-DD) as today.")
+@click.option("--queue", is_flag=True, help="Hand the work to the job workers ('passport worker') and show its "
+              "progress, instead of sending from this process.")
+@click.option("--no-wait", is_flag=True, help="With --queue: print the job's number and return at once.")
 @with_appcontext
-def reminders_send(only, on):
+def reminders_send(only, on, queue, no_wait):
     """Send every reminder that is due and was not sent before (safe to run twice)."""
     from datetime import date as _date
 
@@ -293,12 +302,54 @@ def reminders_send(only, on):
         today = _date.fromisoformat(on) if on else uk_today()
     except ValueError:
         raise click.ClickException("--date must be YYYY-MM-DD.") from None
+    if queue:
+        from passport import jobs
+
+        done = follow_job(jobs.enqueue_reminders(dbm.session, today, list(only) or None), no_wait)
+        if done is not None:
+            result = done["result"] or {}
+            click.echo(f"{result.get('sent', 0)} sent, {result.get('skipped', 0)} already sent before, "
+                       f"{result.get('due', 0)} due.")
+        return
     result = reminders.send_due(dbm.session, get_mailer(current_app), today, only or None)
     click.echo(f"{result['sent']} sent, {result['skipped']} already sent before, {result['due']} due.")
 
 
+def follow_job(job_id: int, no_wait: bool = False):
+    """After queueing a job: say where to follow it, then (unless ``no_wait``) show a progress bar until it
+    ends. Returns the finished job (``Job.as_dict()``), or None with ``no_wait``; exits 1 if the job failed."""
+    from passport import jobs
+
+    click.echo(f"Job {job_id} queued; progress at {current_app.config['PUBLIC_URL']}/jobs/{job_id}", err=True)
+    if no_wait:
+        return None
+    with click.progressbar(length=1, label="Working", file=sys.stderr, show_pos=True) as bar:
+        def show(row):
+            if row["total"] and bar.length != row["total"]:
+                bar.length = row["total"]
+            bar.update(max(0, min(row["done"], bar.length) - bar.pos))
+        row = jobs.wait(dbm.session, job_id, show)
+    if row["state"] == "failed":
+        raise click.ClickException(f"Job {job_id} failed: {row['error']}")
+    return row
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Worker processes.")
+@click.option("--threads", is_flag=True, help="Threads instead of processes (one process, e.g. with SQLite).")
+@with_appcontext
+def worker_command(workers, threads):
+    """Run background jobs (reminders, mail, re-issues) from the queue in PASSPORT_JOBS_URL until stopped."""
+    from passport import jobs
+
+    click.echo(f"Job worker: {workers} {'threads' if threads else 'processes'} on "
+               f"{current_app.config['JOBS_URL'].split('@')[-1]}", err=True)
+    jobs.run_worker(current_app._get_current_object(), workers=workers,
+                    worker_type="thread" if threads else "process")
+
+
 def register_core_commands(app) -> None:
-    for cmd in (db_group, audit_group, users_group, demo_command, reminders_group, setup_command):
+    for cmd in (db_group, audit_group, users_group, demo_command, reminders_group, setup_command, worker_command):
         app.cli.add_command(cmd)
     from passport.core.registration_cli import group as registration_group
 

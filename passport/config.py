@@ -51,7 +51,14 @@ def defaults(instance_path: str) -> dict:
         "MAIL_USERNAME": None,
         "MAIL_PASSWORD": None,
         "MAIL_FROM": "Care training passport <no-reply@passport.invalid>",
+        # SMTP connections each outbox delivery (a job, or an inline reminder run) keeps open at once.
+        "MAIL_CONNECTIONS": 8,
         "PASSWORD_RESET_MAX_AGE": 3600,
+        # Background job queue (passport.jobs): sqlite:///... (default instance/jobs.sqlite, no server),
+        # redis://... or postgresql://... for several worker processes.
+        "JOBS_URL": None,
+        # A queued or running job with no progress for this many seconds is queued again (its worker died).
+        "JOBS_RESUME_AFTER": 120,
         # How many days an emailed invitation to join an organisation stays valid (single use).
         "INVITATION_DAYS": 7,
         # The scheme's own name and logo head every page (the NHS logo is for NHS services). SCHEME_LOGO is a

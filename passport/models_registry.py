@@ -15,6 +15,8 @@ def import_all_models() -> None:
     importlib.import_module("passport.core.models")
     importlib.import_module("passport.audit")
     importlib.import_module("passport.reminders")
+    importlib.import_module("passport.mail")
+    importlib.import_module("passport.jobs")
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         package = ep.value.split(":", 1)[0]
         try:

@@ -3,9 +3,10 @@ collects what is due, claims each reminder once in the database, commits, then s
 
 A reminder's ``key`` names it uniquely (e.g. ``"training:1234:30"`` for record 1234's 30-day notice);
 the unique constraint on ``core_reminder_sent.key`` is what guarantees a reminder is never sent twice,
-even when two runs overlap or a run is interrupted and started again. The price of that guarantee is
-at-most-once delivery: a run killed between the commit and the SMTP hand-off loses those mails (they
-stay in ``core_reminder_sent`` with ``delivered`` false, so an operator can see and resend them).
+even when two runs overlap or a run is interrupted and started again. A claimed reminder's mail is written
+to the outbox (``core_outbox``, see ``passport.mail``) in the claim's own transaction, so an interruption
+loses nothing: the outbox row is delivered once by whichever run or job worker (``passport.jobs``) gets to
+it. ``core_reminder_sent.delivered`` is no longer written; the outbox row's ``state`` says whether it went.
 """
 from __future__ import annotations
 
@@ -57,19 +58,19 @@ def already_sent(db: Session, keys: list[str]) -> set[str]:
     return found
 
 
-def send_due(db: Session, mailer, today: date, only: Iterable[str] | None = None, batch: int = 500) -> dict:
-    """Claim and send every due reminder not sent before. Commits each batch before sending it.
+def collect_due(db: Session, today: date, only: Iterable[str] | None = None, batch: int = 2000) -> dict:
+    """Claim every due reminder not claimed before and put its mail in the outbox, in the same transaction
+    (committed per batch). Returns ``{"due": n, "skipped": n, "outbox": [ids]}``; the mails are then sent by
+    ``mail.deliver_outbox`` (inline in ``send_due``, or by job workers: ``passport.jobs``)."""
+    from passport.mail import queue_mail
 
-    Returns counts: ``{"due": n, "sent": n, "skipped": n}`` (skipped = already sent by an earlier run).
-    """
     names = list(only) if only is not None else sorted(_sources)
-    due: list[Reminder] = []
-    for name in names:
-        due.extend(_sources[name](db, today))
     unique: dict[str, Reminder] = {}
-    for r in due:
-        unique.setdefault(r.key, r)
-    sent = skipped = 0
+    for name in names:
+        for r in _sources[name](db, today):
+            unique.setdefault(r.key, r)
+    skipped = 0
+    outbox: list[int] = []
     items = list(unique.values())
     for i in range(0, len(items), batch):
         chunk = items[i:i + batch]
@@ -78,14 +79,21 @@ def send_due(db: Session, mailer, today: date, only: Iterable[str] | None = None
         skipped += len(chunk) - len(fresh)
         claimed = _claim(db, fresh)
         skipped += len(fresh) - len(claimed)  # another run claimed them first
+        outbox.extend(queue_mail(db, [{"key": r.key, "to_email": r.to_email, "subject": r.subject, "body": r.body}
+                                      for r in claimed]))
         db.commit()
-        if claimed:
-            mailer.send_many([mailer.build(r.to_email, r.subject, r.body) for r in claimed])
-            db.execute(sa.update(ReminderSent).where(ReminderSent.key.in_([r.key for r in claimed]))
-                       .values(delivered=True))
-            db.commit()
-            sent += len(claimed)
-    return {"due": len(items), "sent": sent, "skipped": skipped}
+    return {"due": len(items), "skipped": skipped, "outbox": outbox}
+
+
+def send_due(db: Session, mailer, today: date, only: Iterable[str] | None = None, batch: int = 2000) -> dict:
+    """Claim and send, in this process, every due reminder not sent before (``passport.jobs`` spreads the
+    sending over workers instead). Returns counts: ``{"due": n, "sent": n, "skipped": n}`` (skipped =
+    already sent by an earlier run)."""
+    from passport.mail import deliver_outbox
+
+    found = collect_due(db, today, only, batch)
+    result = deliver_outbox(db, mailer, found["outbox"])
+    return {"due": found["due"], "sent": result["sent"], "skipped": found["skipped"] + result["skipped"]}
 
 
 def _claim(db: Session, fresh: list[Reminder]) -> list[Reminder]:

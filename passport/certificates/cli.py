@@ -235,10 +235,19 @@ def list_cmd(email):
 
 @group.command("reissue")
 @click.option("--key", "kid", default=None, help="Only passports signed by this key id (default: all current).")
+@click.option("--queue", is_flag=True, help="Hand the work to the job workers and show its progress.")
 @with_appcontext
-def reissue(kid):
+def reissue(kid, queue):
     """Re-issue current passports with the active key (after a rotation); prints the count."""
     from passport.certificates import services
+
+    if queue:
+        from passport import jobs
+        from passport.cli import follow_job
+
+        row = follow_job(jobs.enqueue_reissue(dbm.session, kid))
+        click.echo(f"Re-issued {row['result']['reissued']} passports.")
+        return
 
     skipped: list[tuple[int, str]] = []
     try:

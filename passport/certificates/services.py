@@ -326,24 +326,32 @@ def refresh_if_changed(db: Session, person_id: int, *, key_dir: str, public_url:
                           _reissue_of=cur if org_id == cur.org_id else None)
 
 
-def reissue_signed_by(db: Session, kid: str | None, *, key_dir: str, public_url: str,
-                      competencies: CompetencyProvider | list | None = None, actor: audit.Actor | None = None,
-                      issue_reason: str = "key_rotation", batch: int = 500,
-                      progress: Callable[[int], None] | None = None,
-                      skipped: list[tuple[int, str]] | None = None) -> int:
-    """Re-issue every current passport (not revoked, superseded, suspended or expired) signed by key
-    ``kid`` (None = every current passport) with the active key, from the same issuer. Flushes in
-    batches and calls ``progress(count)`` after each; a passport that can no longer be issued (nothing
-    left to certify, too big for the QR) is left as it is and listed in ``skipped`` as
-    ``(passport_id, reason)``. Returns how many were re-issued."""
+def current_passport_ids(db: Session, kid: str | None, among: list[int] | None = None) -> list[int]:
+    """Ids of the current passports (not revoked, superseded, suspended or expired) signed by key ``kid``
+    (None = any key), optionally only ``among`` these ids."""
     q = sa.select(Passport.id).where(Passport.revoked_at.is_(None), Passport.superseded_at.is_(None),
                                      Passport.suspended_at.is_(None), Passport.expires_at > utcnow()
                                      ).order_by(Passport.id)
     if kid is not None:
         q = q.join(SigningKey, SigningKey.id == Passport.key_id).where(SigningKey.kid == kid)
+    if among is not None:
+        q = q.where(Passport.id.in_(among))
+    return list(db.scalars(q))
+
+
+def reissue_signed_by(db: Session, kid: str | None, *, key_dir: str, public_url: str,
+                      competencies: CompetencyProvider | list | None = None, actor: audit.Actor | None = None,
+                      issue_reason: str = "key_rotation", batch: int = 500,
+                      progress: Callable[[int], None] | None = None,
+                      skipped: list[tuple[int, str]] | None = None, ids: list[int] | None = None) -> int:
+    """Re-issue every current passport (not revoked, superseded, suspended or expired) signed by key
+    ``kid`` (None = every current passport) with the active key, from the same issuer. Flushes in
+    batches and calls ``progress(count)`` after each; a passport that can no longer be issued (nothing
+    left to certify, too big for the QR) is left as it is and listed in ``skipped`` as
+    ``(passport_id, reason)``. ``ids`` limits it to those passports (a job's batch). Returns how many were re-issued."""
     count = 0
     key = active_key(db, "passport")
-    for pid in list(db.scalars(q)):
+    for pid in current_passport_ids(db, kid, ids):
         old = db.get(Passport, pid)
         try:
             issue_passport(db, None, old.person_id, old.org_id, key_dir=key_dir, public_url=public_url,
