@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test test-sqlite test-postgres test-browser install assets bench-health clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml | $(ASSETS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
