@@ -130,6 +130,18 @@ STAFF_VIEW_ROLES = ("training_lead", "registered_manager", "org_admin", "assesso
 PERSON_NOT_FOUND = "No such person, or you cannot see them."
 
 
+def visible_memberships(db: Session, principal: Principal, person: Person) -> list[Membership]:
+    """The memberships of ``person`` that ``principal`` may see, newest first: all of them for the person
+    themself and a scheme admin; for anyone else only those at organisations where they hold a staff role.
+    A home that can see someone sees its own history with them, never where else they work or worked
+    (their training travels in their records and passport, not their employment history)."""
+    rows = sorted(person.memberships, key=lambda m: m.start_date, reverse=True)
+    if (principal.person_id == person.id and principal.token_org_id is None) or is_scheme_admin(db, principal):
+        return rows
+    orgs = set(orgs_with_role(db, principal, STAFF_VIEW_ROLES))
+    return [m for m in rows if m.org_id in orgs]
+
+
 def require_person_visible(db: Session, principal: Principal, person_id, roles=STAFF_VIEW_ROLES) -> Person:
     """The person, when ``principal`` may see them today (``can_view_person``: themself, a scheme admin, or
     staff of an organisation with a current reason). Otherwise NotFound with one message, whether the id

@@ -8,7 +8,7 @@ from passport import audit, db as dbm
 from passport.core import accounts, catalogue, invitations, records, services
 from passport.core.access import (
     has_role, is_scheme_admin, orgs_with_role, org_can_see_person,
-    require_person_visible, today,
+    require_person_visible, today, visible_memberships,
 )
 from passport.core.auth import current_principal, role_required
 from passport.core.forms import (
@@ -127,7 +127,7 @@ def _send_invite(person: Person, invitation) -> None:
 def person(person_id: int):
     p = current_principal()
     target = require_person_visible(dbm.session, p, person_id)
-    memberships = sorted(target.memberships, key=lambda m: m.start_date, reverse=True)
+    memberships = visible_memberships(dbm.session, p, target)
     admin_orgs = [m.org_id for m in memberships if m.is_current(today())
                   and has_role(dbm.session, p, "org_admin", m.org_id)]
     record_orgs = [o for o in orgs_with_role(dbm.session, p, records.RECORDING_ROLES)

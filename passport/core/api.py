@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify
 from passport import db as dbm
 from passport.api import ApiError, api_doc, json_body, principal, require_auth
 from passport.core import catalogue, invitations, records, services
-from passport.core.access import memberships_of, require_person_visible, require_role
+from passport.core.access import memberships_of, require_person_visible, require_role, visible_memberships
 from passport.core.models import ROLES, Invitation, Organisation, Person
 from passport.db import utcnow
 from passport.params import ID_SCHEMA
@@ -56,12 +56,14 @@ def org_json(o: Organisation) -> dict:
     return {"id": o.id, "name": o.name, "kind": o.kind, "cqc_location_id": o.cqc_location_id, "ods_code": o.ods_code}
 
 
-def person_json(p: Person, with_contact: bool = False) -> dict:
+def person_json(p: Person, with_contact: bool = False, memberships=None) -> dict:
+    """``memberships``: those the caller may see (``access.visible_memberships``); all of them by default."""
     out = {"id": p.id, "given_name": p.given_name, "family_name": p.family_name,
            "registration_body": p.registration_body, "registration_pin": p.registration_pin,
            "memberships": [{"id": m.id, "org_id": m.org_id, "role": m.role, "job_role": m.job_role,
                             "start_date": m.start_date.isoformat(),
-                            "end_date": m.end_date.isoformat() if m.end_date else None} for m in p.memberships]}
+                            "end_date": m.end_date.isoformat() if m.end_date else None}
+                           for m in (p.memberships if memberships is None else memberships)]}
     if with_contact:
         out["email"] = p.email
     return out
@@ -155,7 +157,8 @@ def create_person(org_id: int):
 @require_auth
 def get_person(person_id: int):
     person = require_person_visible(dbm.session, principal(), person_id)
-    return jsonify(person_json(person, with_contact=True))
+    return jsonify(person_json(person, with_contact=True,
+                               memberships=visible_memberships(dbm.session, principal(), person)))
 
 
 @bp.post("/people/<id:person_id>/memberships")

@@ -83,6 +83,33 @@ def test_person_page_visible_only_with_a_reason(client, login, world, make_perso
     assert client.get(f"/people/{target.id}").status_code == 200
 
 
+def test_a_home_sees_only_its_own_history_with_a_person(client, login, api_token, db, world):
+    """A person who worked at another home: the home they work at now sees its own membership only, on the
+    page and in the API; the person themself and a scheme admin see every one."""
+    from datetime import date
+
+    from passport.core.models import Membership
+
+    home, other, people, target = world
+    db.add(Membership(person_id=target.id, org_id=other.id, role="worker", job_role="senior_care_worker",
+                      start_date=date(2018, 3, 1), end_date=date(2019, 12, 31)))
+    db.flush()
+    db.refresh(target)
+    login(client, people["training_lead"])
+    page = client.get(f"/people/{target.id}").get_data(as_text=True)
+    assert "Access Home" in page and "Other Home" not in page and "1 March 2018" not in page
+    body = client.get(f"/api/v1/people/{target.id}",
+                      headers=api_token(people["training_lead"], home.id, "training_lead")).get_json()
+    assert {m["org_id"] for m in body["memberships"]} == {home.id}
+    for who in (target, people["scheme_admin"]):
+        login(client, who)
+        page = client.get(f"/people/{target.id}").get_data(as_text=True)
+        assert "Access Home" in page and "Other Home" in page and "1 March 2018" in page
+    resp = client.get(f"/api/v1/people/{target.id}", headers=api_token(people["scheme_admin"], None, "scheme_admin"))
+    assert resp.status_code == 200, resp.get_json()
+    assert {m["org_id"] for m in resp.get_json()["memberships"]} == {home.id, other.id}
+
+
 API_RULES = [
     ("GET", "/api/v1/organisations/{home}/people", {"org_admin", "training_lead", "registered_manager", "assessor",
                                                    "registered_professional"}, None),
